@@ -1,0 +1,34 @@
+# pmehash: `make ycsb` runs the main job (the 220w YCSB workload), `make test` the whole suite.
+# Every target installs what it needs first.
+
+NPM      ?= npm
+NODE     ?= node
+WORKLOAD ?= 220w-rw-50-50
+STAMP    := node_modules/.install-stamp
+
+.PHONY: all install build typecheck test ycsb ycsb-all workload bench bench-scale crash-test report clean distclean
+
+all: build
+
+# Reinstall when node_modules is missing or older than the lock file.
+$(STAMP): package.json package-lock.json
+	$(NPM) ci --no-audit --no-fund
+	@touch $@
+
+install: $(STAMP)
+
+build: $(STAMP)
+	npx tsc -p tsconfig.build.json
+
+typecheck: $(STAMP)
+	npx tsc -p tsconfig.json --noEmit
+
+test: typecheck
+	npx jest
+
+clean:
+	rm -rf dist coverage
+	find data -mindepth 1 ! -name .gitkeep -delete
+
+distclean: clean
+	rm -rf node_modules

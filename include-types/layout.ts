@@ -1,0 +1,76 @@
+// The layout constants of every pmehash file: the analogue of the course's headers.
+// Sizes are in bytes and built from named parts; all multi-byte fields are little-endian.
+// src/FORMAT.md documents the same layout as tables, and test/format-doc.test.ts keeps
+// the two in step. Reader and writer both import from here; nothing else hard-codes a size.
+
+/** uint32 fields are addressed through Uint32Array views: byte offset / WORD. */
+export const WORD = 4;
+
+// ---- kv pair -------------------------------------------------------------------------
+export const KEY_SIZE = 8; // uint64
+export const VALUE_SIZE = 8; // uint64
+export const KV_SIZE = KEY_SIZE + VALUE_SIZE; // 16
+export const KV_WORDS = KV_SIZE / WORD; // keyLo, keyHi, valueLo, valueHi
+
+// ---- bucket: header + kv slots ------------------------------------------------------
+export const BUCKET_KV_SLOTS = 15; // the course's bucket capacity
+export const BUCKET_BITMAP_OFFSET = 0; // uint32, bit j set = kv slot j used
+export const BUCKET_LOCAL_DEPTH_OFFSET = 4; // uint32
+export const BUCKET_HEADER_SIZE = 4 + 4 + 8; // bitmap + local depth + reserved (zero)
+export const BUCKET_KV_OFFSET = BUCKET_HEADER_SIZE;
+export const BUCKET_SIZE = BUCKET_HEADER_SIZE + BUCKET_KV_SLOTS * KV_SIZE; // 256
+export const BUCKET_WORDS = BUCKET_SIZE / WORD;
+/** Bitmap value of a bucket whose every kv slot is used. */
+export const BUCKET_FULL_BITMAP = (1 << BUCKET_KV_SLOTS) - 1;
+
+// ---- data page file: page bitmap + bucket slots -------------------------------------
+/** The course layout had 16 bucket slots a page; see FORMAT.md for why the default is larger. */
+export const COURSE_BUCKETS_PER_PAGE = 16;
+export const DEFAULT_BUCKETS_PER_PAGE = 1024;
+/** The page header (its slot bitmap) is padded to this alignment. */
+export const PAGE_HEADER_ALIGN = 64;
+/** Largest page: offsets inside a page must stay below 2^31 for `>>> 2` arithmetic. */
+export const MAX_BUCKETS_PER_PAGE = 1 << 16;
+
+// ---- catalog: an array of pm_address ------------------------------------------------
+export const PM_ADDRESS_FILE_ID_OFFSET = 0; // uint32, page file id (>= 1)
+export const PM_ADDRESS_OFFSET_OFFSET = 4; // uint32, byte offset of the bucket in that page
+export const PM_ADDRESS_SIZE = 4 + 4;
+export const CATALOG_ENTRY_SIZE = PM_ADDRESS_SIZE;
+/** Directory depth limit: 2^26 entries (512 MiB of catalog) is far beyond any sane store. */
+export const MAX_GLOBAL_DEPTH = 26;
+
+// ---- metadata file: metadata block + operation log record ---------------------------
+export const METADATA_MAGIC = 'PMEHASH\0'; // 8 ASCII bytes
+export const FORMAT_VERSION = 1;
+export const META_MAGIC_OFFSET = 0; // 8 bytes
+export const META_VERSION_OFFSET = 8; // uint32
+export const META_BUCKETS_PER_PAGE_OFFSET = 12; // uint32
+export const META_KV_SLOTS_OFFSET = 16; // uint32, BUCKET_KV_SLOTS at creation
+export const META_MAX_FILE_ID_OFFSET = 20; // uint32, the next page file id
+export const META_GLOBAL_DEPTH_OFFSET = 24; // uint32
+export const META_CATALOG_SIZE_OFFSET = 28; // uint32, 2^globalDepth
+export const META_CHECKSUM_OFFSET = 60; // uint32, FNV-1a of bytes [0, 60)
+export const META_BLOCK_SIZE = 64;
+
+export const LOG_OFFSET = META_BLOCK_SIZE; // the one operation log record
+export const LOG_OP_OFFSET = 0; // uint32, LogOp; 0 = no operation
+export const LOG_ARGS_OFFSET = 4; // LOG_ARG_COUNT uint32 arguments
+export const LOG_ARG_COUNT = 14;
+export const LOG_CHECKSUM_OFFSET = LOG_ARGS_OFFSET + LOG_ARG_COUNT * 4; // 60
+export const LOG_RECORD_SIZE = 4 + LOG_ARG_COUNT * 4 + 4; // 64
+export const METADATA_FILE_SIZE = META_BLOCK_SIZE + LOG_RECORD_SIZE; // 128
+
+/** Operation codes of the log record. */
+export const LogOp = {
+  None: 0,
+  /** args: fileId, offset of the kv slot, valueLo, valueHi */
+  Update: 1,
+  /** args: old fileId, offset, new fileId, offset, old local depth d, pattern (low d bits) */
+  Split: 2,
+  /** args: empty fileId, offset, survivor fileId, offset, shared local depth d, empty's pattern */
+  Merge: 3,
+  /** args: maxFileId, globalDepth */
+  Metadata: 4,
+} as const;
+export type LogOp = (typeof LogOp)[keyof typeof LogOp];

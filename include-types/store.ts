@@ -1,0 +1,45 @@
+// Declarations shared by the store and its callers: options, metadata, stats.
+
+/**
+ * How far a returned operation is guaranteed to survive.
+ * - `process`: the process may die at any moment (SIGKILL included); the OS page cache keeps
+ *   every store to the mapped files. An OS crash or power loss may lose recent operations.
+ * - `sync`: every persist is also written back with msync before the operation returns, so an
+ *   acknowledged operation survives an OS crash too. Much slower.
+ */
+export type Durability = 'process' | 'sync';
+
+export interface PmEHashOptions {
+  /** Store folder. @defaultValue `PMEHASH_DIR` from the environment, else the project's `data/` */
+  dir?: string;
+  /** @defaultValue `'process'` */
+  durability?: Durability;
+  /**
+   * Bucket slots per data page file; used only when a new store is created (an existing store
+   * keeps the value recorded in its metadata). @defaultValue DEFAULT_BUCKETS_PER_PAGE (1024)
+   */
+  bucketsPerPage?: number;
+}
+
+/** The course's `ehash_metadata`, as read from `pm_ehash_metadata`. */
+export interface EhashMetadata {
+  formatVersion: number;
+  bucketsPerPage: number;
+  kvSlots: number;
+  /** The id the next page file will get; page files are 1 .. maxFileId-1. */
+  maxFileId: number;
+  globalDepth: number;
+  /** Number of live catalog entries: 2^globalDepth. */
+  catalogSize: number;
+}
+
+export interface PmEHashStats {
+  globalDepth: number;
+  catalogSize: number;
+  /** Buckets reachable from the catalog. */
+  buckets: number;
+  pageFiles: number;
+  keys: number;
+  /** keys / (buckets * kv slots per bucket) */
+  loadFactor: number;
+}

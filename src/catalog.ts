@@ -1,0 +1,95 @@
+// pm_ehash_catalog: the directory of 2^globalDepth pm_address entries. Entry i is the bucket of
+// every key whose hash has low globalDepth bits equal to i. The file may hold 2^(globalDepth+1)
+// entries while a doubling is under way (the upper half is not live until metadata says so).
+
+import { CATALOG_ENTRY_SIZE, PM_ADDRESS_FILE_ID_OFFSET, PM_ADDRESS_OFFSET_OFFSET, WORD } from '../include-types/layout';
+import { CATALOG_FILE, filePath } from './files';
+import { growFile, mapFile, createFile, Persistence } from './region';
+
+const ENTRY_WORDS = CATALOG_ENTRY_SIZE / WORD;
+const FILE_ID_WORD = PM_ADDRESS_FILE_ID_OFFSET / WORD;
+const OFFSET_WORD = PM_ADDRESS_OFFSET_OFFSET / WORD;
+
+export class Catalog {
+  private buffer: Buffer;
+  /** entry i: words[2i] = fileId, words[2i+1] = offset. Replaced when the file is remapped. */
+  words: Uint32Array;
+  private readonly path: string;
+
+  private constructor(dir: string, buffer: Buffer, private readonly persistence: Persistence) {
+    this.path = filePath(dir, CATALOG_FILE);
+    this.buffer = buffer;
+    this.words = Catalog.view(buffer);
+  }
+
+  static create(dir: string, persistence: Persistence): Catalog {
+    const buffer = createFile(filePath(dir, CATALOG_FILE), CATALOG_ENTRY_SIZE, persistence.sync);
+    return new Catalog(dir, buffer, persistence);
+  }
+
+  static open(dir: string, persistence: Persistence): Catalog {
+    return new Catalog(dir, mapFile(filePath(dir, CATALOG_FILE)), persistence);
+  }
+
+  private static view(buffer: Buffer): Uint32Array {
+    return new Uint32Array(buffer.buffer, buffer.byteOffset, buffer.length / WORD);
+  }
+
+  /** Entries the file can hold. */
+  get capacity(): number {
+    return this.buffer.length / CATALOG_ENTRY_SIZE;
+  }
+
+  fileId(i: number): number {
+    return this.words[i * ENTRY_WORDS + FILE_ID_WORD];
+  }
+
+  offset(i: number): number {
+    return this.words[i * ENTRY_WORDS + OFFSET_WORD];
+  }
+
+  /** Sets entry i without persisting; callers persist the range they changed. */
+  set(i: number, fileId: number, offset: number): void {
+    this.words[i * ENTRY_WORDS + FILE_ID_WORD] = fileId;
+    this.words[i * ENTRY_WORDS + OFFSET_WORD] = offset;
+  }
+
+  persistEntries(first: number, count: number): void {
+    this.persistence.persist(this.buffer, first * CATALOG_ENTRY_SIZE, count * CATALOG_ENTRY_SIZE);
+  }
+
+  /**
+   * Points every live entry whose low `depth` bits equal `pattern` at (fileId, offset), and
+   * persists them. Idempotent: recovery calls it again to redo a split or merge.
+   */
+  redirect(size: number, depth: number, pattern: number, fileId: number, offset: number): void {
+    const step = 2 ** depth;
+    for (let i = pattern; i < size; i += step) this.set(i, fileId, offset);
+    this.persistence.persist(this.buffer, pattern * CATALOG_ENTRY_SIZE, (size - pattern) * CATALOG_ENTRY_SIZE);
+  }
+
+  /**
+   * First half of a doubling from `size` to 2*size live entries: makes room and copies entries
+   * [0, size) to [size, 2*size). The new half is not live until the metadata commit that follows.
+   */
+  prepareDoubling(size: number): void {
+    if (this.capacity < 2 * size) {
+      this.buffer = growFile(this.path, 2 * size * CATALOG_ENTRY_SIZE, this.persistence.sync);
+      this.words = Catalog.view(this.buffer);
+    }
+    const w = this.words;
+    w.copyWithin(size * ENTRY_WORDS, 0, size * ENTRY_WORDS);
+    this.persistEntries(size, size);
+  }
+
+  /** After a halving is committed: gives the file back its upper half. */
+  shrinkTo(size: number): void {
+    if (this.capacity <= size) return;
+    this.buffer = growFile(this.path, size * CATALOG_ENTRY_SIZE, this.persistence.sync);
+    this.words = Catalog.view(this.buffer);
+  }
+
+  flush(): void {
+    this.persistence.persistAll(this.buffer);
+  }
+}

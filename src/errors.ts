@@ -1,0 +1,30 @@
+// Error classes with a stable `code`. Caller bugs (bad arguments) are plain TypeError /
+// RangeError; these are for the store itself: corruption, locking, I/O, misuse of a closed store.
+
+export type PmEHashErrorCode =
+  | 'PMEHASH_CORRUPT'
+  | 'PMEHASH_LOCKED'
+  | 'PMEHASH_CLOSED'
+  | 'PMEHASH_IO'
+  | 'PMEHASH_FULL';
+
+export class PmEHashError extends Error {
+  readonly code: PmEHashErrorCode;
+
+  constructor(code: PmEHashErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PmEHashError';
+    this.code = code;
+  }
+}
+
+/** A store file is damaged or foreign. `file` names it; the folder was left as it was. */
+export class PmEHashCorruptError extends PmEHashError {
+  readonly file: string;
+
+  constructor(file: string, problem: string, options?: { cause?: unknown }) {
+    super('PMEHASH_CORRUPT', `${file}: ${problem}`, options);
+    this.name = 'PmEHashCorruptError';
+    this.file = file;
+  }
+}

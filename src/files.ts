@@ -1,0 +1,27 @@
+// Names of the files in a store folder. Page files are named by their decimal id (1, 2, ...).
+
+import * as path from 'node:path';
+
+export const METADATA_FILE = 'pm_ehash_metadata';
+export const CATALOG_FILE = 'pm_ehash_catalog';
+export const LOCK_FILE = 'pm_ehash_lock';
+
+const PAGE_NAME = /^[1-9][0-9]{0,9}$/;
+
+export function pageFileName(fileId: number): string {
+  return String(fileId);
+}
+
+/** The page file id a name stands for, or -1 when the name is not a page file's. */
+export function pageFileId(name: string): number {
+  return PAGE_NAME.test(name) ? Number(name) : -1;
+}
+
+/** Hidden files (.gitkeep and the like) may share the folder; everything else must be ours. */
+export function isIgnoredName(name: string): boolean {
+  return name.startsWith('.');
+}
+
+export function filePath(dir: string, name: string): string {
+  return path.join(dir, name);
+}

@@ -1,0 +1,78 @@
+// Opening a store folder: look at what it holds, then create a new store or recover the
+// existing one. Nothing is written before the folder is known to be empty of store files or
+// recovery has validated it.
+
+import * as fs from 'node:fs';
+import { MAX_GLOBAL_DEPTH, METADATA_FILE_SIZE } from '../include-types/layout';
+import { Catalog } from './catalog';
+import { PageTable } from './data-page';
+import { PmEHashCorruptError, PmEHashError } from './errors';
+import { CATALOG_FILE, filePath, isIgnoredName, LOCK_FILE, METADATA_FILE, pageFileId } from './files';
+import { FreeList } from './free-list';
+import { MetadataFile } from './metadata';
+import { recoverStore } from './recovery';
+import { createFile, Persistence, syncFolder } from './region';
+import type { StoreState } from './store-state';
+
+export interface FolderContents {
+  hasMetadata: boolean;
+  hasCatalog: boolean;
+  /** Page file ids present, ascending. */
+  pageIds: number[];
+}
+
+/** Lists a store folder and refuses anything in it that is not a store file or hidden. */
+export function scanFolder(dir: string): FolderContents {
+  const contents: FolderContents = { hasMetadata: false, hasCatalog: false, pageIds: [] };
+  for (const name of fs.readdirSync(dir)) {
+    if (name === METADATA_FILE) contents.hasMetadata = true;
+    else if (name === CATALOG_FILE) contents.hasCatalog = true;
+    else if (name === LOCK_FILE || isIgnoredName(name)) continue;
+    else if (pageFileId(name) > 0) contents.pageIds.push(pageFileId(name));
+    else throw new PmEHashCorruptError(name, `not a pmehash file: ${dir} holds something else`);
+  }
+  contents.pageIds.sort((a, b) => a - b);
+  return contents;
+}
+
+/** Opens (recovering) or creates the store in `dir`, which exists and is locked by the caller. */
+export function openStore(dir: string, persistence: Persistence, bucketsPerPage: number): StoreState {
+  const contents = scanFolder(dir);
+  if (contents.hasMetadata) return recoverStore(dir, persistence, contents);
+  if (contents.hasCatalog || contents.pageIds.length > 0) {
+    throw new PmEHashCorruptError(METADATA_FILE, 'missing, but the folder holds catalog or page files');
+  }
+  return createStore(dir, persistence, bucketsPerPage);
+}
+
+/**
+ * A new store: page 1 with one empty bucket of local depth 0, a catalog of one entry, then
+ * the metadata file last (its presence is what makes the folder a store).
+ */
+function createStore(dir: string, persistence: Persistence, bucketsPerPage: number): StoreState {
+  const pages = new PageTable(dir, bucketsPerPage, persistence);
+  pages.createPage(1);
+  pages.setUsed(1, 0, true);
+  const offset = pages.bucketOffset(0);
+  pages.persistBucket(1, offset); // all zero: empty bitmap, local depth 0
+
+  const catalog = Catalog.create(dir, persistence);
+  catalog.set(0, 1, offset);
+  catalog.persistEntries(0, 1);
+
+  const meta = new MetadataFile(createFile(filePath(dir, METADATA_FILE), METADATA_FILE_SIZE, persistence.sync), persistence);
+  meta.initialize(bucketsPerPage);
+  meta.commit(2, 0);
+  if (persistence.sync) syncFolder(dir);
+
+  const freeList = new FreeList();
+  for (let slot = 1; slot < bucketsPerPage; slot++) freeList.put(pages.bucketId(1, pages.bucketOffset(slot)));
+  const bucketsAtDepth = new Int32Array(MAX_GLOBAL_DEPTH + 2);
+  bucketsAtDepth[0] = 1;
+  return { meta, catalog, pages, freeList, maxFileId: 2, globalDepth: 0, keys: 0, bucketsAtDepth, repairs: [] };
+}
+
+export function ioError(what: string, err: unknown): PmEHashError {
+  const e = err as NodeJS.ErrnoException;
+  return new PmEHashError('PMEHASH_IO', `${what}: ${e.code ?? ''} ${e.message}`.trim(), { cause: err });
+}

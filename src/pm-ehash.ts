@@ -1,0 +1,476 @@
+// PmEHash: the persistent extendible hash table. Public methods validate their arguments and
+// call the word-level operations (keys and values as two uint32 halves), which is also what the
+// YCSB runner drives. Splits, merges and catalog doubling/halving are sequenced here; every
+// persist order is written out above the method that follows it.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Kv, SearchResult, Uint64 } from '../include-types/kv';
+import {
+  BUCKET_FULL_BITMAP, BUCKET_HEADER_SIZE, BUCKET_KV_SLOTS, DEFAULT_BUCKETS_PER_PAGE, KV_SIZE, KV_WORDS,
+  LogOp, MAX_BUCKETS_PER_PAGE, MAX_GLOBAL_DEPTH, WORD,
+} from '../include-types/layout';
+import type { Durability, PmEHashOptions, PmEHashStats } from '../include-types/store';
+import { BITMAP, DEPTH, findKey, firstFree, slotWord } from './bucket';
+import { checkStore } from './check';
+import { PmEHashError } from './errors';
+import { CATALOG_FILE, filePath, LOCK_FILE, METADATA_FILE, pageFileName } from './files';
+import { hashKey } from './hash';
+import { acquireLock, releaseLock } from './lock';
+import { ioError, openStore } from './open-store';
+import { Persistence } from './region';
+import type { StoreState } from './store-state';
+import { fromHalves, halves, toHalves } from './uint64';
+
+/** The project's data/ folder: the nearest ancestor of this file holding package.json. */
+function defaultDir(): string {
+  if (process.env.PMEHASH_DIR) return process.env.PMEHASH_DIR;
+  let dir = __dirname;
+  while (!fs.existsSync(path.join(dir, 'package.json'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) return path.resolve('data');
+    dir = parent;
+  }
+  return path.join(dir, 'data');
+}
+
+function checkOptions(options: PmEHashOptions): { durability: Durability; bucketsPerPage: number } {
+  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  const durability = options.durability ?? 'process';
+  if (durability !== 'process' && durability !== 'sync') {
+    throw new TypeError(`options.durability must be 'process' or 'sync', got ${String(durability)}`);
+  }
+  const bucketsPerPage = options.bucketsPerPage ?? DEFAULT_BUCKETS_PER_PAGE;
+  if (!Number.isInteger(bucketsPerPage) || bucketsPerPage < 1 || bucketsPerPage > MAX_BUCKETS_PER_PAGE) {
+    throw new RangeError(`options.bucketsPerPage must be an integer in [1, ${MAX_BUCKETS_PER_PAGE}]`);
+  }
+  if (options.dir !== undefined && typeof options.dir !== 'string') throw new TypeError('options.dir must be a string');
+  return { durability, bucketsPerPage };
+}
+
+export class PmEHash {
+  /** The store folder (absolute). */
+  readonly dir: string;
+  readonly durability: Durability;
+  /** What recovery repaired when this store was opened (empty after a clean shutdown). */
+  readonly repairs: readonly string[];
+  private s: StoreState;
+  private mask: number;
+  private closed = false;
+  private readonly out = new Uint32Array(2);
+
+  constructor(options: PmEHashOptions = {}) {
+    const { durability, bucketsPerPage } = checkOptions(options);
+    this.dir = path.resolve(options.dir ?? defaultDir());
+    this.durability = durability;
+    try {
+      fs.mkdirSync(this.dir, { recursive: true });
+    } catch (err) {
+      throw ioError(`cannot create store folder ${this.dir}`, err);
+    }
+    if (!fs.statSync(this.dir).isDirectory()) {
+      throw new PmEHashError('PMEHASH_IO', `${this.dir}: not a folder`);
+    }
+    try {
+      acquireLock(this.dir);
+    } catch (err) {
+      if (err instanceof PmEHashError) throw err;
+      throw ioError(`cannot lock store folder ${this.dir}`, err);
+    }
+    try {
+      this.s = openStore(this.dir, new Persistence(durability === 'sync'), bucketsPerPage);
+    } catch (err) {
+      releaseLock(this.dir);
+      if (err instanceof PmEHashError) throw err;
+      throw ioError(`cannot open store in ${this.dir}`, err);
+    }
+    this.repairs = this.s.repairs;
+    this.mask = 2 ** this.s.globalDepth - 1;
+  }
+
+  // ---- public API: the course's 0 / -1 contract ------------------------------------------
+
+  /** Inserts kv. Returns 0, or -1 when the key is already present (nothing changes). */
+  insert(kv: Kv): number {
+    this.assertOpen();
+    const [kLo, kHi, vLo, vHi] = this.kvHalves(kv);
+    return this.insertWords(kLo, kHi, vLo, vHi);
+  }
+
+  /** Replaces the value of kv.key in place. Returns 0, or -1 when the key is absent. */
+  update(kv: Kv): number {
+    this.assertOpen();
+    const [kLo, kHi, vLo, vHi] = this.kvHalves(kv);
+    return this.updateWords(kLo, kHi, vLo, vHi);
+  }
+
+  /** Removes key. Returns 0, or -1 when it is absent. */
+  remove(key: Uint64): number {
+    this.assertOpen();
+    toHalves(key, 'key');
+    return this.removeWords(halves[0], halves[1]);
+  }
+
+  /** Looks key up: 0 and `out.value` set, or -1 with `out` untouched. */
+  search(key: Uint64, out: SearchResult): number {
+    this.assertOpen();
+    toHalves(key, 'key');
+    if (out === null || typeof out !== 'object') throw new TypeError('out must be an object to receive the value');
+    if (this.searchWords(halves[0], halves[1], this.out) !== 0) return -1;
+    out.value = fromHalves(this.out[0], this.out[1]);
+    return 0;
+  }
+
+  // ---- word-level operations (no validation, no allocation) ---------------------------
+
+  /*
+   * insert: 1. write key and value into a free slot, persist  2. set the slot's bitmap bit,
+   * persist. The bit is the commit point: a crash before it leaves an unused slot.
+   */
+  insertWords(kLo: number, kHi: number, vLo: number, vHi: number): number {
+    const h = hashKey(kLo, kHi);
+    for (;;) {
+      const cw = this.s.catalog.words;
+      const e = (h & this.mask) * 2;
+      const fileId = cw[e];
+      const offset = cw[e + 1];
+      const w = this.s.pages.words[fileId];
+      const b = offset >>> 2;
+      if (findKey(w, b, kLo, kHi) >= 0) return -1;
+      const bitmap = w[b + BITMAP];
+      if (bitmap !== BUCKET_FULL_BITMAP) {
+        const j = firstFree(bitmap);
+        const s = slotWord(b, j);
+        w[s] = kLo;
+        w[s + 1] = kHi;
+        w[s + 2] = vLo;
+        w[s + 3] = vHi;
+        this.s.pages.persistRange(fileId, s * WORD, KV_SIZE);
+        w[b + BITMAP] = bitmap | (1 << j);
+        this.s.pages.persistRange(fileId, offset, WORD);
+        this.s.keys++;
+        return 0;
+      }
+      this.split(h & this.mask, fileId, offset);
+    }
+  }
+
+  /** Writes the value into out[0] (low half) and out[1] (high half). Returns 0 or -1. */
+  searchWords(kLo: number, kHi: number, out: Uint32Array): number {
+    const cw = this.s.catalog.words;
+    const e = (hashKey(kLo, kHi) & this.mask) * 2;
+    const w = this.s.pages.words[cw[e]];
+    const b = cw[e + 1] >>> 2;
+    const j = findKey(w, b, kLo, kHi);
+    if (j < 0) return -1;
+    const s = slotWord(b, j);
+    out[0] = w[s + 2];
+    out[1] = w[s + 3];
+    return 0;
+  }
+
+  /*
+   * update: 1. log (slot, new value), persist  2. write the value in place, persist  3. clear
+   * the log. A crash inside 2 (a torn 8-byte value) is redone from the log by recovery.
+   */
+  updateWords(kLo: number, kHi: number, vLo: number, vHi: number): number {
+    const cw = this.s.catalog.words;
+    const e = (hashKey(kLo, kHi) & this.mask) * 2;
+    const fileId = cw[e];
+    const w = this.s.pages.words[fileId];
+    const b = cw[e + 1] >>> 2;
+    const j = findKey(w, b, kLo, kHi);
+    if (j < 0) return -1;
+    const s = slotWord(b, j);
+    this.s.meta.beginLog(LogOp.Update, fileId, s * WORD, vLo, vHi, 0, 0);
+    w[s + 2] = vLo;
+    w[s + 3] = vHi;
+    this.s.pages.persistRange(fileId, s * WORD, KV_SIZE);
+    this.s.meta.endLog();
+    return 0;
+  }
+
+  /* remove: clear the slot's bit, persist (one atomic 4-byte store); then merge if emptied. */
+  removeWords(kLo: number, kHi: number): number {
+    const h = hashKey(kLo, kHi);
+    const cw = this.s.catalog.words;
+    const e = (h & this.mask) * 2;
+    const fileId = cw[e];
+    const offset = cw[e + 1];
+    const w = this.s.pages.words[fileId];
+    const b = offset >>> 2;
+    const j = findKey(w, b, kLo, kHi);
+    if (j < 0) return -1;
+    const bitmap = w[b + BITMAP] & ~(1 << j);
+    w[b + BITMAP] = bitmap;
+    this.s.pages.persistRange(fileId, offset, WORD);
+    this.s.keys--;
+    if (bitmap === 0 && w[b + DEPTH] > 0) this.mergeEmpty(h & this.mask);
+    return 0;
+  }
+
+  // ---- structure changes --------------------------------------------------------------
+
+  /*
+   * split of the full bucket B (local depth d) reached from catalog index i:
+   *   0. if d == G, double the catalog first (its own committed step)
+   *   1. take a free slot N, mark it used in its page bitmap, persist
+   *   2. copy into N the keys of B whose hash bit d is 1, local depth d+1, persist N
+   *   3. log Split(B, N, d, pattern), persist                       <- commit point
+   *   4. point the catalog entries of pattern|2^d (mod 2^(d+1)) at N, persist
+   *   5. clear the moved keys' bits in B and set its local depth to d+1, persist
+   *   6. clear the log
+   * Before 3, N is unreachable and recovery frees it; from 3 on, recovery redoes 4 and 5.
+   */
+  private split(i: number, fileId: number, offset: number): void {
+    const s = this.s;
+    const w = s.pages.words[fileId];
+    const b = offset >>> 2;
+    const d = w[b + DEPTH];
+    if (d === s.globalDepth) this.doubleCatalog();
+    const pattern = i & (2 ** d - 1);
+
+    const id = this.allocateBucket();
+    const nFileId = s.pages.fileIdOfBucket(id);
+    const nOffset = s.pages.offsetOfBucket(id);
+    const nw = s.pages.words[nFileId];
+    const nb = nOffset >>> 2;
+    const bitmap = w[b + BITMAP];
+    let moved = 0;
+    let nBitmap = 0;
+    let k = 0;
+    for (let j = 0; j < BUCKET_KV_SLOTS; j++) {
+      const src = slotWord(b, j);
+      if ((bitmap & (1 << j)) === 0 || ((hashKey(w[src], w[src + 1]) >>> d) & 1) === 0) continue;
+      const dst = slotWord(nb, k);
+      for (let x = 0; x < KV_WORDS; x++) nw[dst + x] = w[src + x];
+      moved |= 1 << j;
+      nBitmap |= 1 << k;
+      k++;
+    }
+    nw[nb + BITMAP] = nBitmap;
+    nw[nb + DEPTH] = d + 1;
+    s.pages.persistBucket(nFileId, nOffset);
+
+    s.meta.beginLog(LogOp.Split, fileId, offset, nFileId, nOffset, d, pattern);
+    s.catalog.redirect(2 ** s.globalDepth, d + 1, pattern | (2 ** d), nFileId, nOffset);
+    w[b + BITMAP] = bitmap & ~moved;
+    w[b + DEPTH] = d + 1;
+    s.pages.persistRange(fileId, offset, BUCKET_HEADER_SIZE);
+    s.meta.endLog();
+    s.bucketsAtDepth[d]--;
+    s.bucketsAtDepth[d + 1] += 2;
+  }
+
+  /*
+   * merge, starting from the emptied bucket reached from catalog index i. While a bucket X of
+   * local depth d > 0 and its buddy Y (the same low d-1 bits, depth d) are such that one of
+   * them is empty, the empty one (E) goes and the other (S) takes its entries:
+   *   1. log Merge(E, S, d, E's pattern), persist                    <- commit point
+   *   2. point E's catalog entries at S, persist
+   *   3. set S's local depth to d-1, persist
+   *   4. clear the log; then free E's slot (page bitmap, free list)
+   * Then, while no bucket has local depth G, the catalog halves (one metadata commit).
+   */
+  private mergeEmpty(i: number): void {
+    const s = this.s;
+    for (;;) {
+      const xFile = s.catalog.fileId(i);
+      const xOffset = s.catalog.offset(i);
+      const xw = s.pages.words[xFile];
+      const d = xw[(xOffset >>> 2) + DEPTH];
+      if (d === 0) break;
+      const pattern = i & (2 ** d - 1);
+      const buddy = pattern ^ (2 ** (d - 1));
+      const yFile = s.catalog.fileId(buddy);
+      const yOffset = s.catalog.offset(buddy);
+      const yw = s.pages.words[yFile];
+      if (yw[(yOffset >>> 2) + DEPTH] !== d) break;
+      const xEmpty = xw[(xOffset >>> 2) + BITMAP] === 0;
+      if (!xEmpty && yw[(yOffset >>> 2) + BITMAP] !== 0) break;
+      const [eFile, eOffset, ePattern, sFile, sOffset, sw] = xEmpty
+        ? [xFile, xOffset, pattern, yFile, yOffset, yw]
+        : [yFile, yOffset, buddy, xFile, xOffset, xw];
+
+      s.meta.beginLog(LogOp.Merge, eFile, eOffset, sFile, sOffset, d, ePattern);
+      s.catalog.redirect(2 ** s.globalDepth, d, ePattern, sFile, sOffset);
+      sw[(sOffset >>> 2) + DEPTH] = d - 1;
+      s.pages.persistRange(sFile, sOffset, BUCKET_HEADER_SIZE);
+      s.meta.endLog();
+      this.freeBucket(eFile, eOffset);
+      s.bucketsAtDepth[d] -= 2;
+      s.bucketsAtDepth[d - 1]++;
+      i = pattern & (2 ** (d - 1) - 1);
+    }
+    while (s.globalDepth > 0 && s.bucketsAtDepth[s.globalDepth] === 0) this.halveCatalog();
+  }
+
+  /*
+   * doubling: 1. grow the catalog file if needed and copy entries [0, 2^G) to [2^G, 2^(G+1)),
+   * persist  2. commit globalDepth G+1 in the metadata. Before 2 the new half is not live.
+   */
+  private doubleCatalog(): void {
+    const s = this.s;
+    if (s.globalDepth >= MAX_GLOBAL_DEPTH) {
+      throw new PmEHashError('PMEHASH_FULL', `catalog at its maximum depth ${MAX_GLOBAL_DEPTH}: a bucket cannot split further`);
+    }
+    try {
+      s.catalog.prepareDoubling(2 ** s.globalDepth);
+    } catch (err) {
+      throw ioError(`cannot grow ${CATALOG_FILE}`, err);
+    }
+    s.meta.commit(s.maxFileId, s.globalDepth + 1);
+    s.globalDepth++;
+    this.mask = 2 ** s.globalDepth - 1;
+  }
+
+  /* halving: commit globalDepth G-1 (the upper half stops being live), then shrink the file. */
+  private halveCatalog(): void {
+    const s = this.s;
+    s.meta.commit(s.maxFileId, s.globalDepth - 1);
+    s.globalDepth--;
+    this.mask = 2 ** s.globalDepth - 1;
+    try {
+      s.catalog.shrinkTo(2 ** s.globalDepth);
+    } catch {
+      // Keeping the larger file is harmless: recovery accepts a catalog of 2^(G+1) entries.
+    }
+  }
+
+  /** Takes a free bucket slot (allocating a page file when none is left) and marks it used. */
+  private allocateBucket(): number {
+    const s = this.s;
+    let id = s.freeList.take();
+    if (id < 0) {
+      this.addPage();
+      id = s.freeList.take();
+    }
+    s.pages.setUsed(s.pages.fileIdOfBucket(id), id % s.pages.bucketsPerPage, true);
+    return id;
+  }
+
+  /*
+   * page allocation: 1. create page file maxFileId (all zero: every slot free)  2. commit
+   * maxFileId+1. A crash between them leaves a file recovery removes.
+   */
+  private addPage(): void {
+    const s = this.s;
+    const fileId = s.maxFileId;
+    try {
+      s.pages.createPage(fileId);
+    } catch (err) {
+      fs.rmSync(filePath(this.dir, pageFileName(fileId)), { force: true });
+      throw ioError(`cannot create page file ${fileId}`, err);
+    }
+    s.meta.commit(fileId + 1, s.globalDepth);
+    s.maxFileId = fileId + 1;
+    for (let slot = 0; slot < s.pages.bucketsPerPage; slot++) {
+      s.freeList.put(s.pages.bucketId(fileId, s.pages.bucketOffset(slot)));
+    }
+  }
+
+  private freeBucket(fileId: number, offset: number): void {
+    const s = this.s;
+    s.pages.setUsed(fileId, s.pages.slotOf(offset), false);
+    s.freeList.put(s.pages.bucketId(fileId, offset));
+  }
+
+  // ---- whole-store operations ---------------------------------------------------------
+
+  stats(): PmEHashStats {
+    this.assertOpen();
+    const s = this.s;
+    let buckets = 0;
+    for (let d = 0; d <= s.globalDepth; d++) buckets += s.bucketsAtDepth[d];
+    return {
+      globalDepth: s.globalDepth,
+      catalogSize: 2 ** s.globalDepth,
+      buckets,
+      pageFiles: s.maxFileId - 1,
+      keys: s.keys,
+      loadFactor: s.keys / (buckets * BUCKET_KV_SLOTS),
+    };
+  }
+
+  /** Full consistency check; returns the problems found (empty when consistent). */
+  check(): string[] {
+    this.assertOpen();
+    return checkStore(this.s);
+  }
+
+  /** Calls fn(keyLo, keyHi, valueLo, valueHi) for every pair, bucket by bucket. */
+  forEachWords(fn: (kLo: number, kHi: number, vLo: number, vHi: number) => void): void {
+    this.assertOpen();
+    const s = this.s;
+    const size = 2 ** s.globalDepth;
+    for (let i = 0; i < size; i++) {
+      const d = s.pages.words[s.catalog.fileId(i)][(s.catalog.offset(i) >>> 2) + DEPTH];
+      if (i >= 2 ** d) continue; // visit each bucket once: from its lowest entry
+      const w = s.pages.words[s.catalog.fileId(i)];
+      const b = s.catalog.offset(i) >>> 2;
+      const bitmap = w[b + BITMAP];
+      for (let j = 0; j < BUCKET_KV_SLOTS; j++) {
+        if ((bitmap & (1 << j)) === 0) continue;
+        const x = slotWord(b, j);
+        fn(w[x], w[x + 1], w[x + 2], w[x + 3]);
+      }
+    }
+  }
+
+  /** Every pair as bigints (materializes the whole store: for tests and small stores). */
+  entries(): Array<[bigint, bigint]> {
+    const out: Array<[bigint, bigint]> = [];
+    this.forEachWords((kLo, kHi, vLo, vHi) => out.push([fromHalves(kLo, kHi), fromHalves(vLo, vHi)]));
+    return out;
+  }
+
+  /** Releases the store. In 'sync' mode everything is written back first. */
+  close(): void {
+    if (this.closed) return;
+    if (this.durability === 'sync') {
+      this.s.pages.flush();
+      this.s.catalog.flush();
+    }
+    this.closed = true;
+    this.s = undefined as unknown as StoreState; // mappings go with the garbage collector
+    releaseLock(this.dir);
+  }
+
+  /** Deletes every file of the store (the course's spelling); the folder is left empty of them. */
+  selfDestory(): void {
+    this.assertOpen();
+    const pageFiles = this.s.maxFileId;
+    this.close();
+    for (let id = 1; id <= pageFiles; id++) fs.rmSync(filePath(this.dir, pageFileName(id)), { force: true });
+    fs.rmSync(filePath(this.dir, CATALOG_FILE), { force: true });
+    fs.rmSync(filePath(this.dir, METADATA_FILE), { force: true });
+    fs.rmSync(filePath(this.dir, LOCK_FILE), { force: true });
+  }
+
+  /** Alias of selfDestory with the usual spelling. */
+  selfDestroy(): void {
+    this.selfDestory();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new PmEHashError('PMEHASH_CLOSED', `store ${this.dir} is closed`);
+  }
+
+  private readonly kv4 = [0, 0, 0, 0];
+
+  /** Validates a Kv and returns its four halves (in a reused array). */
+  private kvHalves(kv: Kv): number[] {
+    if (kv === null || typeof kv !== 'object') throw new TypeError('kv must be an object { key, value }');
+    toHalves(kv.key, 'key');
+    this.kv4[0] = halves[0];
+    this.kv4[1] = halves[1];
+    toHalves(kv.value, 'value');
+    this.kv4[2] = halves[0];
+    this.kv4[3] = halves[1];
+    return this.kv4;
+  }
+}

@@ -1,0 +1,111 @@
+// The only importer of mmap-io. Maps store files (MAP_SHARED, read-write) and owns `persist`,
+// the analogue of pmem_persist: every store to mapped memory that must survive ends in a call
+// to `persist(buffer, offset, length)` before the next dependent store is made.
+//
+// Ordering: JavaScript runs single-threaded and x86-64 keeps stores in program order, so a
+// store made before `persist` returns reaches the page cache before any store made after it.
+// With durability 'process' that is all that is needed (the page cache outlives the process).
+// With 'sync', persist also msyncs the touched pages before returning.
+//
+// Test hooks: PMEHASH_CRASH_AFTER_PERSIST=N kills the process with SIGKILL right after the
+// N-th persist call of the process; `setFaultHook` makes file creation or growth fail.
+
+import * as fs from 'node:fs';
+import mmap from 'mmap-io';
+
+const PAGE = mmap.PAGESIZE;
+const crashAfter = Number(process.env.PMEHASH_CRASH_AFTER_PERSIST ?? 0) | 0;
+let persistCount = 0;
+let msyncCount = 0;
+
+/** Number of persist calls made by this process (for tests). */
+export function persistCalls(): number {
+  return persistCount;
+}
+
+/** Number of msync calls made by this process (for tests of durability 'sync'). */
+export function msyncCalls(): number {
+  return msyncCount;
+}
+
+export class Persistence {
+  constructor(readonly sync: boolean) {}
+
+  persist(buffer: Buffer, offset: number, length: number): void {
+    if (this.sync) {
+      const start = offset - (offset % PAGE);
+      mmap.sync(buffer, start, offset + length - start, true, false);
+      msyncCount++;
+    }
+    persistCount++;
+    if (persistCount === crashAfter) process.kill(process.pid, 'SIGKILL');
+  }
+
+  /** Writes back a whole mapping (used on close in 'sync' mode and after file growth). */
+  persistAll(buffer: Buffer): void {
+    if (this.sync) {
+      mmap.sync(buffer, 0, buffer.length, true, false);
+      msyncCount++;
+    }
+  }
+}
+
+export type FileOperation = 'create' | 'grow';
+type FaultHook = (op: FileOperation, file: string) => void;
+let faultHook: FaultHook | undefined;
+
+/** Test hook: `hook` runs before every file creation or growth and may throw to simulate ENOSPC/EIO. */
+export function setFaultHook(hook: FaultHook | undefined): void {
+  faultHook = hook;
+}
+
+function mapFd(fd: number, size: number): Buffer {
+  const readWrite = (mmap.PROT_READ | mmap.PROT_WRITE) as 3;
+  return mmap.map(size, readWrite, mmap.MAP_SHARED, fd, 0);
+}
+
+/** Maps all of an existing file. The descriptor is closed at once; the mapping stays valid. */
+export function mapFile(file: string): Buffer {
+  const fd = fs.openSync(file, 'r+');
+  try {
+    return mapFd(fd, fs.fstatSync(fd).size);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Creates (or truncates) `file` as `size` zero bytes and maps it. */
+export function createFile(file: string, size: number, sync: boolean): Buffer {
+  faultHook?.('create', file);
+  const fd = fs.openSync(file, 'w+');
+  try {
+    fs.ftruncateSync(fd, size);
+    if (sync) fs.fsyncSync(fd);
+    return mapFd(fd, size);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Extends `file` to `size` bytes (new bytes are zero) and returns a new mapping of all of it. */
+export function growFile(file: string, size: number, sync: boolean): Buffer {
+  faultHook?.('grow', file);
+  const fd = fs.openSync(file, 'r+');
+  try {
+    fs.ftruncateSync(fd, size);
+    if (sync) fs.fsyncSync(fd);
+    return mapFd(fd, size);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** fsync of a folder, so that a created or removed name survives an OS crash. */
+export function syncFolder(dir: string): void {
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}

@@ -1,0 +1,22 @@
+// What an open store holds in memory besides its mappings: the state both creation and
+// recovery hand to PmEHash.
+
+import type { Catalog } from './catalog';
+import type { PageTable } from './data-page';
+import type { FreeList } from './free-list';
+import type { MetadataFile } from './metadata';
+
+export interface StoreState {
+  meta: MetadataFile;
+  catalog: Catalog;
+  pages: PageTable;
+  freeList: FreeList;
+  maxFileId: number;
+  globalDepth: number;
+  /** Keys stored (sum of the bucket bitmaps' popcounts). */
+  keys: number;
+  /** bucketsAtDepth[d]: buckets of local depth d; the catalog halves when none has depth G. */
+  bucketsAtDepth: Int32Array;
+  /** What recovery repaired (empty after a clean shutdown). */
+  repairs: string[];
+}
