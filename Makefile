@@ -10,9 +10,10 @@ STAMP    := node_modules/.install-stamp
 
 all: build
 
-# Reinstall when node_modules is missing or older than the lock file.
+# Reinstall when node_modules is missing or older than the lock file. (`npm install`, not
+# `npm ci`: npm 11 leaves optional platform packages out of the lock and then `ci` refuses it.)
 $(STAMP): package.json package-lock.json
-	$(NPM) ci --no-audit --no-fund
+	$(NPM) install --no-audit --no-fund
 	@touch $@
 
 install: $(STAMP)

@@ -1,0 +1,25 @@
+// Temporary store folders: every test except the course suite works in its own.
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const made: string[] = [];
+
+export function tempDir(label = 'store'): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `pmehash-${label}-`));
+  made.push(dir);
+  return dir;
+}
+
+/** Removes every folder made by tempDir in this test file (call from afterAll). */
+export function removeTempDirs(): void {
+  for (const dir of made.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** Byte-for-byte snapshot of every file in a folder. */
+export function snapshot(dir: string): Map<string, Buffer> {
+  const files = new Map<string, Buffer>();
+  for (const name of fs.readdirSync(dir).sort()) files.set(name, fs.readFileSync(path.join(dir, name)));
+  return files;
+}

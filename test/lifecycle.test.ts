@@ -1,0 +1,83 @@
+// Opening, closing, destroying, options and stats.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PmEHash, PmEHashError } from '../src';
+import { removeTempDirs, tempDir } from './helpers/temp';
+
+afterAll(removeTempDirs);
+
+test('a new folder gets metadata, catalog and one page file', () => {
+  const dir = path.join(tempDir('create'), 'nested', 'store');
+  const store = new PmEHash({ dir });
+  expect(fs.readdirSync(dir).sort()).toEqual(['1', 'pm_ehash_catalog', 'pm_ehash_lock', 'pm_ehash_metadata']);
+  expect(store.stats()).toEqual({ globalDepth: 0, catalogSize: 1, buckets: 1, pageFiles: 1, keys: 0, loadFactor: 0 });
+  store.close();
+  expect(fs.readdirSync(dir).sort()).toEqual(['1', 'pm_ehash_catalog', 'pm_ehash_metadata']);
+});
+
+test('every operation on a closed store throws PMEHASH_CLOSED; close twice is harmless', () => {
+  const store = new PmEHash({ dir: tempDir('closed') });
+  store.insert({ key: 1, value: 1 });
+  store.close();
+  store.close();
+  const calls: Array<() => unknown> = [
+    () => store.insert({ key: 2, value: 2 }), () => store.update({ key: 1, value: 3 }),
+    () => store.remove(1), () => store.search(1, {}), () => store.stats(), () => store.check(),
+    () => store.selfDestory(),
+  ];
+  for (const call of calls) {
+    expect(call).toThrow(PmEHashError);
+    expect(call).toThrow(/closed/);
+  }
+});
+
+test('selfDestory removes every store file and leaves hidden files alone', () => {
+  const dir = tempDir('destroy');
+  fs.writeFileSync(path.join(dir, '.gitkeep'), '');
+  const store = new PmEHash({ dir, bucketsPerPage: 16 });
+  for (let k = 0; k < 5000; k++) store.insert({ key: k, value: k });
+  expect(store.stats().pageFiles).toBeGreaterThan(10);
+  store.selfDestroy();
+  expect(fs.readdirSync(dir)).toEqual(['.gitkeep']);
+  expect(store.isClosed).toBe(true);
+  const again = new PmEHash({ dir }); // a fresh, empty store
+  expect(again.stats().keys).toBe(0);
+  again.selfDestory();
+});
+
+test('PMEHASH_DIR chooses the default folder', () => {
+  const dir = tempDir('env');
+  const saved = process.env.PMEHASH_DIR;
+  process.env.PMEHASH_DIR = dir;
+  try {
+    const store = new PmEHash();
+    expect(store.dir).toBe(path.resolve(dir));
+    store.close();
+  } finally {
+    if (saved === undefined) delete process.env.PMEHASH_DIR;
+    else process.env.PMEHASH_DIR = saved;
+  }
+  expect(fs.existsSync(path.join(dir, 'pm_ehash_metadata'))).toBe(true);
+});
+
+test('bad options are refused before anything is created', () => {
+  const dir = path.join(tempDir('options'), 'never');
+  expect(() => new PmEHash({ dir, durability: 'fast' as never })).toThrow(TypeError);
+  expect(() => new PmEHash({ dir, bucketsPerPage: 0 })).toThrow(RangeError);
+  expect(() => new PmEHash({ dir, bucketsPerPage: 1.5 })).toThrow(RangeError);
+  expect(() => new PmEHash({ dir: 5 as never })).toThrow(TypeError);
+  expect(fs.existsSync(dir)).toBe(false);
+});
+
+test('stats() counts buckets, pages, keys and the load factor', () => {
+  const store = new PmEHash({ dir: tempDir('stats'), bucketsPerPage: 16 });
+  for (let k = 0; k < 1000; k++) store.insert({ key: k, value: 0 });
+  const s = store.stats();
+  expect(s.keys).toBe(1000);
+  expect(s.catalogSize).toBe(2 ** s.globalDepth);
+  expect(s.buckets).toBeGreaterThanOrEqual(Math.ceil(1000 / 15));
+  expect(s.pageFiles).toBeGreaterThanOrEqual(Math.ceil(s.buckets / 16));
+  expect(s.loadFactor).toBeCloseTo(1000 / (s.buckets * 15), 10);
+  store.close();
+});

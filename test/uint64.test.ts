@@ -1,0 +1,69 @@
+// Keys and values are exact uint64: edge values round-trip, bad ones are refused untouched.
+
+import { PmEHash } from '../src';
+import { removeTempDirs, snapshot, tempDir } from './helpers/temp';
+
+afterAll(removeTempDirs);
+
+const EDGE: bigint[] = [0n, 1n, 2n ** 32n - 1n, 2n ** 32n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n, 2n ** 63n, 2n ** 63n + 1n, 2n ** 64n - 2n, 2n ** 64n - 1n];
+
+test('edge keys and values are stored exactly and are distinct keys', () => {
+  const store = new PmEHash({ dir: tempDir('edge') });
+  EDGE.forEach((k, i) => expect(store.insert({ key: k, value: EDGE[EDGE.length - 1 - i] })).toBe(0));
+  const out: { value?: bigint } = {};
+  EDGE.forEach((k, i) => {
+    expect(store.search(k, out)).toBe(0);
+    expect(out.value).toBe(EDGE[EDGE.length - 1 - i]);
+  });
+  expect(store.stats().keys).toBe(EDGE.length);
+  // number and bigint spell the same key
+  expect(store.insert({ key: 2 ** 53 - 1, value: 5 })).toBe(-1);
+  expect(store.update({ key: 2 ** 32, value: 2n ** 64n - 1n })).toBe(0);
+  expect(store.search(2n ** 32n, out)).toBe(0);
+  expect(out.value).toBe(2n ** 64n - 1n);
+  expect(store.remove(2n ** 64n - 1n)).toBe(0);
+  expect(store.search(2n ** 64n - 1n, out)).toBe(-1);
+  expect(store.search(2n ** 64n - 2n, out)).toBe(0);
+  store.close();
+});
+
+test.each([
+  ['negative number', -1, RangeError],
+  ['negative bigint', -1n, RangeError],
+  ['fraction', 1.5, TypeError],
+  ['NaN', NaN, TypeError],
+  ['Infinity', Infinity, TypeError],
+  ['2^53 as a number (not safe)', 2 ** 53, RangeError],
+  ['2^64', 2n ** 64n, RangeError],
+  ['string', '1', TypeError],
+  ['null', null, TypeError],
+  ['undefined', undefined, TypeError],
+  ['object', {}, TypeError],
+])('a key that is a %s throws and changes nothing', (_label, bad, ErrorClass) => {
+  const dir = tempDir('bad-key');
+  const store = new PmEHash({ dir });
+  store.insert({ key: 7, value: 7 });
+  const before = snapshot(dir);
+  expect(() => store.insert({ key: bad as never, value: 1 })).toThrow(ErrorClass);
+  expect(() => store.insert({ key: 8, value: bad as never })).toThrow(ErrorClass);
+  expect(() => store.update({ key: bad as never, value: 1 })).toThrow(ErrorClass);
+  expect(() => store.update({ key: 7, value: bad as never })).toThrow(ErrorClass);
+  expect(() => store.remove(bad as never)).toThrow(ErrorClass);
+  expect(() => store.search(bad as never, {})).toThrow(ErrorClass);
+  expect(snapshot(dir)).toEqual(before);
+  expect(store.stats().keys).toBe(1);
+  const out: { value?: bigint } = {};
+  expect(store.search(8, out)).toBe(-1);
+  expect(store.search(7, out)).toBe(0);
+  expect(out.value).toBe(7n);
+  store.close();
+});
+
+test('a missing kv object or out-parameter is a TypeError', () => {
+  const store = new PmEHash({ dir: tempDir('bad-args') });
+  expect(() => store.insert(null as never)).toThrow(TypeError);
+  expect(() => store.update(undefined as never)).toThrow(TypeError);
+  expect(() => store.search(1, null as never)).toThrow(TypeError);
+  expect(store.stats().keys).toBe(0);
+  store.close();
+});
