@@ -27,9 +27,37 @@ typecheck: $(STAMP)
 test: typecheck
 	npx jest
 
+CLI := $(NODE) dist/src/cli/main.js
+FAMILY := 1w-rw-50-50 10w-rw-0-100 10w-rw-25-75 10w-rw-50-50 10w-rw-75-25 10w-rw-100-0 220w-rw-50-50
+
+# The main job: the 220w workload (or WORKLOAD=name) on a fresh store, with its report.
+ycsb: build
+	$(CLI) ycsb --workload $(WORKLOAD) --check
+
+ycsb-all: build
+	@for w in $(FAMILY); do $(CLI) ycsb --workload $$w --check || exit 1; echo; done
+
+# Writes the whole course family into workload/ (files present are kept).
+workload: build
+	$(CLI) workload
+
 clean:
 	rm -rf dist coverage
 	find data -mindepth 1 ! -name .gitkeep -delete
 
-distclean: clean
+distCLI := $(NODE) dist/src/cli/main.js
+FAMILY := 1w-rw-50-50 10w-rw-0-100 10w-rw-25-75 10w-rw-50-50 10w-rw-75-25 10w-rw-100-0 220w-rw-50-50
+
+# The main job: the 220w workload (or WORKLOAD=name) on a fresh store, with its report.
+ycsb: build
+	$(CLI) ycsb --workload $(WORKLOAD) --check
+
+ycsb-all: build
+	@for w in $(FAMILY); do $(CLI) ycsb --workload $$w --check || exit 1; echo; done
+
+# Writes the whole course family into workload/ (files present are kept).
+workload: build
+	$(CLI) workload
+
+clean: clean
 	rm -rf node_modules

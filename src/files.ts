@@ -1,5 +1,6 @@
 // Names of the files in a store folder. Page files are named by their decimal id (1, 2, ...).
 
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 export const METADATA_FILE = 'pm_ehash_metadata';
@@ -24,4 +25,15 @@ export function isIgnoredName(name: string): boolean {
 
 export function filePath(dir: string, name: string): string {
   return path.join(dir, name);
+}
+
+/** The project folder: the nearest ancestor of this file holding package.json (else the cwd). */
+export function projectDir(): string {
+  let dir = __dirname;
+  while (!fs.existsSync(path.join(dir, 'package.json'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) return process.cwd();
+    dir = parent;
+  }
+  return dir;
 }

@@ -14,7 +14,7 @@ import type { Durability, PmEHashOptions, PmEHashStats } from '../include-types/
 import { BITMAP, DEPTH, findKey, firstFree, slotWord } from './bucket';
 import { checkStore } from './check';
 import { PmEHashError } from './errors';
-import { CATALOG_FILE, filePath, LOCK_FILE, METADATA_FILE, pageFileName } from './files';
+import { CATALOG_FILE, filePath, LOCK_FILE, METADATA_FILE, pageFileName, projectDir } from './files';
 import { hashKey } from './hash';
 import { acquireLock, releaseLock } from './lock';
 import { ioError, openStore } from './open-store';
@@ -22,16 +22,9 @@ import { Persistence } from './region';
 import type { StoreState } from './store-state';
 import { fromHalves, halves, toHalves } from './uint64';
 
-/** The project's data/ folder: the nearest ancestor of this file holding package.json. */
+/** PMEHASH_DIR, else the project's data/ folder. */
 function defaultDir(): string {
-  if (process.env.PMEHASH_DIR) return process.env.PMEHASH_DIR;
-  let dir = __dirname;
-  while (!fs.existsSync(path.join(dir, 'package.json'))) {
-    const parent = path.dirname(dir);
-    if (parent === dir) return path.resolve('data');
-    dir = parent;
-  }
-  return path.join(dir, 'data');
+  return process.env.PMEHASH_DIR || path.join(projectDir(), 'data');
 }
 
 function checkOptions(options: PmEHashOptions): { durability: Durability; bucketsPerPage: number } {

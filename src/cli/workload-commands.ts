@@ -1,0 +1,70 @@
+// `pmehash workload` (generate the course's YCSB files) and `pmehash ycsb` (replay them).
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { projectDir } from '../files';
+import { generateWorkload, loadFile, runFile } from '../ycsb/generator';
+import { formatReport, jsonReport } from '../ycsb/report';
+import { runYcsb } from '../ycsb/runner';
+import { DEFAULT_SEED, findWorkload, WORKLOADS, SCALE_WORKLOAD } from '../ycsb/workload-spec';
+
+function integer(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
+  return n;
+}
+
+function specNamed(name: string) {
+  const spec = findWorkload(name);
+  if (!spec) {
+    throw new Error(`unknown workload ${name}; known: ${[...WORKLOADS, SCALE_WORKLOAD].map((w) => w.name).join(', ')}`);
+  }
+  return spec;
+}
+
+export function registerWorkloadCommands(program: Command): void {
+  const defaultWorkloadDir = path.join(projectDir(), 'workload');
+
+  program
+    .command('workload')
+    .description('generate YCSB workload files (the course family by default)')
+    .option('-n, --name <names...>', 'workloads to generate (default: the whole family)')
+    .option('-o, --out <dir>', 'output folder', defaultWorkloadDir)
+    .option('-s, --seed <n>', 'random seed of the run files', integer, DEFAULT_SEED)
+    .option('-f, --force', 'rewrite files that exist', false)
+    .action((opts: { name?: string[]; out: string; seed: number; force: boolean }) => {
+      const specs = opts.name ? opts.name.map(specNamed) : WORKLOADS;
+      for (const spec of specs) {
+        for (const file of generateWorkload(opts.out, spec, opts.seed, opts.force)) process.stdout.write(`wrote ${file}\n`);
+      }
+    });
+
+  program
+    .command('ycsb')
+    .description('run a YCSB load + run workload on a fresh store and report OPS')
+    .option('-w, --workload <name>', 'a workload of the family, generated into --workload-dir if missing')
+    .option('--workload-dir <dir>', 'where named workloads live', defaultWorkloadDir)
+    .option('-l, --load <file>', 'load-phase workload file')
+    .option('-r, --run <file>', 'run-phase workload file')
+    .option('-d, --dir <dir>', 'store folder (an existing store there is destroyed first)', path.join(projectDir(), 'data', 'ycsb'))
+    .addOption(new Option('--durability <mode>', 'persistence guarantee').choices(['process', 'sync']).default('process'))
+    .option('--check', 'run the full consistency check at the end', false)
+    .option('--json', 'print one JSON object instead of the table', false)
+    .action((opts: { workload?: string; workloadDir: string; load?: string; run?: string; dir: string; durability: 'process' | 'sync'; check: boolean; json: boolean }) => {
+      let { load, run } = opts;
+      if (opts.workload) {
+        if (load || run) throw new Error('give either --workload or --load/--run, not both');
+        const spec = specNamed(opts.workload);
+        for (const file of generateWorkload(opts.workloadDir, spec, DEFAULT_SEED)) process.stderr.write(`generated ${file}\n`);
+        load = loadFile(opts.workloadDir, spec);
+        run = runFile(opts.workloadDir, spec);
+      }
+      if (!load || !run) throw new Error('need --workload NAME, or both --load FILE and --run FILE');
+      fs.mkdirSync(opts.dir, { recursive: true });
+      const report = runYcsb({ loadFile: load, runFile: run, dir: opts.dir, durability: opts.durability, check: opts.check, progress: !opts.json });
+      process.stdout.write((opts.json ? jsonReport(report) : formatReport(report)) + '\n');
+      const bad = report.reads.missed + report.reads.mismatched + (report.problems?.length ?? 0);
+      if (bad > 0) process.exitCode = 1;
+    });
+}

@@ -1,0 +1,137 @@
+// Workload file parser: `OP key` lines into compact typed arrays, straight from the bytes.
+// No line is split into strings and no BigInt is made: keys are accumulated digit by digit into
+// two uint32 halves. Blank lines, CRLF endings and surrounding spaces are accepted; anything
+// else is a WorkloadError naming the file and line.
+
+import * as fs from 'node:fs';
+
+export const OP_INSERT = 0;
+export const OP_READ = 1;
+export const OP_UPDATE = 2;
+export const OP_DELETE = 3;
+export const OP_NAMES = ['INSERT', 'READ', 'UPDATE', 'DELETE'] as const;
+export type OpName = (typeof OP_NAMES)[number];
+
+const OP_BYTES = OP_NAMES.map((name) => Buffer.from(name, 'latin1'));
+const TWO_32 = 4294967296;
+const NL = 0x0a;
+const CR = 0x0d;
+const SPACE = 0x20;
+const TAB = 0x09;
+const ZERO = 0x30;
+
+export interface Workload {
+  file: string;
+  /** Number of operations. */
+  count: number;
+  ops: Uint8Array;
+  keyLo: Uint32Array;
+  keyHi: Uint32Array;
+  bytes: number;
+}
+
+export class WorkloadError extends Error {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    problem: string,
+  ) {
+    super(line > 0 ? `${file}:${line}: ${problem}` : `${file}: ${problem}`);
+    this.name = 'WorkloadError';
+  }
+}
+
+export function parseWorkloadFile(file: string): Workload {
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (err) {
+    throw new WorkloadError(file, 0, `cannot read workload file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  return parseWorkload(bytes, file);
+}
+
+function grow<T extends Uint8Array | Uint32Array>(from: T, to: T): T {
+  to.set(from);
+  return to;
+}
+
+function isBlank(c: number): boolean {
+  return c === SPACE || c === TAB || c === CR;
+}
+
+/** The error for the line holding byte p, quoting the line (only ever built on failure). */
+function lineError(buf: Uint8Array, file: string, p: number, line: number, problem: string): WorkloadError {
+  const start = buf.lastIndexOf(NL, Math.max(p - 1, 0)) + 1;
+  let stop = buf.indexOf(NL, start);
+  if (stop < 0) stop = buf.length;
+  const text = Buffer.from(buf.subarray(start, Math.min(stop, start + 80))).toString('latin1').replace(/\r$/, '');
+  return new WorkloadError(file, line, `${problem}: "${text}"`);
+}
+
+export function parseWorkload(buf: Uint8Array, file: string): Workload {
+  // Arrays sized for typical lines (about 26 bytes), doubled in the rare case of short lines.
+  let capacity = (buf.length >>> 4) + 16;
+  let ops = new Uint8Array(capacity);
+  let keyLo = new Uint32Array(capacity);
+  let keyHi = new Uint32Array(capacity);
+  const end = buf.length;
+  let count = 0;
+  let line = 0;
+  let p = 0;
+  while (p < end) {
+    line++;
+    while (p < end && isBlank(buf[p])) p++;
+    if (p >= end) break;
+    if (buf[p] === NL) {
+      p++;
+      continue; // blank line
+    }
+    // operation keyword, chosen by its first letter and then compared whole
+    const first = buf[p];
+    const op = first === 0x49 ? OP_INSERT : first === 0x52 ? OP_READ : first === 0x55 ? OP_UPDATE : first === 0x44 ? OP_DELETE : -1;
+    if (op < 0) throw lineError(buf, file, p, line, 'unknown operation');
+    const word = OP_BYTES[op];
+    for (let i = 1; i < word.length; i++) {
+      if (buf[p + i] !== word[i]) throw lineError(buf, file, p, line, 'unknown operation');
+    }
+    p += word.length;
+    if (p < end && buf[p] !== SPACE && buf[p] !== TAB && buf[p] !== NL && buf[p] !== CR) throw lineError(buf, file, p, line, 'unknown operation');
+    while (p < end && (buf[p] === SPACE || buf[p] === TAB)) p++;
+    // key: unsigned decimal. The first 15 digits accumulate exactly in a double (10^15 < 2^53);
+    // the rest (at most 5 for a uint64) are folded in on two uint32 halves.
+    const digitsStart = p;
+    let head = 0;
+    for (; p < end && p - digitsStart < 15; p++) {
+      const d = buf[p] - ZERO;
+      if (d < 0 || d > 9) break;
+      head = head * 10 + d;
+    }
+    let lo = head >>> 0; // ToUint32: exact modulo 2^32 below 2^53, and much cheaper than %
+    let hi = (head - lo) / TWO_32;
+    for (; p < end; p++) {
+      const d = buf[p] - ZERO;
+      if (d < 0 || d > 9) break;
+      const low = lo * 10 + d; // < 2^36: exact
+      lo = low >>> 0;
+      hi = hi * 10 + (low - lo) / TWO_32;
+      if (hi >= TWO_32) throw lineError(buf, file, p, line, 'key exceeds 2^64-1');
+    }
+    const digits = p - digitsStart;
+    if (digits === 0) throw lineError(buf, file, p, line, p >= end || buf[p] === NL || buf[p] === CR ? 'missing key' : 'key is not an unsigned decimal number');
+    while (p < end && isBlank(buf[p])) p++;
+    if (p < end && buf[p] !== NL) throw lineError(buf, file, p, line, 'key is not an unsigned decimal number');
+    p++;
+    if (count === capacity) {
+      capacity *= 2;
+      ops = grow(ops, new Uint8Array(capacity));
+      keyLo = grow(keyLo, new Uint32Array(capacity));
+      keyHi = grow(keyHi, new Uint32Array(capacity));
+    }
+    ops[count] = op;
+    keyLo[count] = lo;
+    keyHi[count] = hi;
+    count++;
+  }
+  return { file, count, ops: ops.subarray(0, count), keyLo: keyLo.subarray(0, count), keyHi: keyHi.subarray(0, count), bytes: buf.length };
+}
