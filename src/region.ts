@@ -11,7 +11,25 @@
 // N-th persist call of the process; `setFaultHook` makes file creation or growth fail.
 
 import * as fs from 'node:fs';
-import mmap from 'mmap-io';
+
+type MmapIo = typeof import('mmap-io').default;
+
+/**
+ * mmap-io's binding loader (node-pre-gyp) parses process.argv when it is loaded and misreads
+ * options of ours such as `--dir`; it is loaded with a neutral argv, once.
+ */
+function loadMmapIo(): MmapIo {
+  const argv = process.argv;
+  process.argv = argv.slice(0, 2);
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require('mmap-io') as MmapIo;
+  } finally {
+    process.argv = argv;
+  }
+}
+
+const mmap = loadMmapIo();
 
 const PAGE = mmap.PAGESIZE;
 const crashAfter = Number(process.env.PMEHASH_CRASH_AFTER_PERSIST ?? 0) | 0;

@@ -1,6 +1,6 @@
 // Writes YCSB core-workload files: the load file inserts fnv64(0 .. records-1) in order; the run
-// file draws each operation from the mix and its key from a scrambled zipfian over the records
-// inserted so far (YCSB's CoreWorkload with requestdistribution=zipfian, insertorder=hashed).
+// file mixes operations with keys from a scrambled zipfian over the records inserted so far
+// (YCSB's CoreWorkload with requestdistribution=zipfian, insertorder=hashed).
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -11,6 +11,7 @@ import { ScrambledZipfian } from './zipfian';
 
 const TWO_32 = 4294967296;
 const CHUNK = 1 << 20;
+const RUN_OPS = ['READ', 'UPDATE', 'INSERT'];
 
 /** Buffered writer of `OP key\n` lines. */
 class LineWriter {
@@ -61,8 +62,25 @@ export function generateLoad(file: string, records: number): void {
   out.close();
 }
 
+/**
+ * The run file. The operation mix is exact (each kind's count is its share of the operations,
+ * rounded) in a seeded random order, so small files match the requested mix too; keys follow
+ * YCSB: READ/UPDATE draw a scrambled-zipfian record among those inserted so far, INSERT takes
+ * the next record number.
+ */
 export function generateRun(file: string, spec: WorkloadSpec, seed: number): void {
   const random = new SeededRandom(seed);
+  const kinds = new Uint8Array(spec.operations); // 0 READ, 1 UPDATE, 2 INSERT
+  const reads = Math.round(spec.operations * spec.read);
+  const updates = Math.round(spec.operations * spec.update);
+  kinds.fill(1, reads, reads + updates);
+  kinds.fill(2, reads + updates);
+  for (let i = kinds.length - 1; i > 0; i--) {
+    const j = Math.floor(random.nextDouble() * (i + 1));
+    const t = kinds[i];
+    kinds[i] = kinds[j];
+    kinds[j] = t;
+  }
   // YCSB sizes the key chooser for the records plus twice the inserts it expects, with
   // inclusive bounds [0, records + expectedNewKeys]: hence the + 1.
   const expectedNewKeys = Math.floor(spec.operations * spec.insert * 2);
@@ -70,20 +88,15 @@ export function generateRun(file: string, spec: WorkloadSpec, seed: number): voi
   let inserted = spec.records; // records 0 .. inserted-1 exist
   const out = new LineWriter(file);
   for (let n = 0; n < spec.operations; n++) {
-    // The operation, as YCSB's DiscreteGenerator picks it: READ, UPDATE, INSERT in that order.
-    const u = random.nextDouble();
-    let op: string;
     let record: number;
-    if (u < spec.read + spec.update) {
-      op = u < spec.read ? 'READ' : 'UPDATE';
+    if (kinds[n] === 2) {
+      record = inserted++;
+    } else {
       do record = chooser.next();
       while (record >= inserted);
-    } else {
-      op = 'INSERT';
-      record = inserted++;
     }
     fnv64(record);
-    out.line(op, fnvOut[0], fnvOut[1]);
+    out.line(RUN_OPS[kinds[n]], fnvOut[0], fnvOut[1]);
   }
   out.close();
 }

@@ -1,0 +1,93 @@
+// The YCSB runner end to end on small generated workloads, through the API and the CLI.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PmEHash } from '../src';
+import { generateWorkload, loadFile, runFile } from '../src/ycsb/generator';
+import { formatReport } from '../src/ycsb/report';
+import { runYcsb } from '../src/ycsb/runner';
+import { findWorkload } from '../src/ycsb/workload-spec';
+import { runChild } from './helpers/child';
+import { removeTempDirs, tempDir } from './helpers/temp';
+
+afterAll(removeTempDirs);
+
+const CLI = path.resolve(__dirname, '..', 'src', 'cli', 'main.ts');
+
+test('10w-rw-25-75: every count in the report is right and no read misses', () => {
+  const spec = findWorkload('10w-rw-25-75')!;
+  const wl = tempDir('wl');
+  generateWorkload(wl, spec, 3);
+  const runLines = fs.readFileSync(runFile(wl, spec), 'latin1').trimEnd().split('\n');
+  const reads = runLines.filter((l) => l.startsWith('READ ')).length;
+  const dir = tempDir('ycsb');
+  const report = runYcsb({ loadFile: loadFile(wl, spec), runFile: runFile(wl, spec), dir, check: true });
+  expect(report.load).toMatchObject({ ops: 100_000, failed: 0, mix: { INSERT: 100_000, READ: 0, UPDATE: 0, DELETE: 0 } });
+  expect(report.run).toMatchObject({ ops: 10_000, failed: 0, mix: { INSERT: 10_000 - reads, READ: reads, UPDATE: 0, DELETE: 0 } });
+  expect(report.reads).toEqual({ found: reads, missed: 0, mismatched: 0 });
+  expect(report.stats.keys).toBe(100_000 + 10_000 - reads);
+  expect(report.problems).toEqual([]);
+  expect(report.load.opsPerSec).toBeCloseTo(report.load.ops / report.load.seconds, 6);
+  const text = formatReport(report);
+  expect(text).toMatch(/load\s+100,000/);
+  expect(text).toMatch(new RegExp(`${reads.toLocaleString('en-US')} returned the expected value, 0 missed, 0 mismatched`));
+  // the store is left on disk and holds exactly the inserted keys
+  const store = new PmEHash({ dir });
+  expect(store.stats().keys).toBe(report.stats.keys);
+  store.close();
+});
+
+test('updates are verified by later reads; deletes make reads expect absence', () => {
+  const wl = tempDir('wl');
+  const load = path.join(wl, 'load.txt');
+  const run = path.join(wl, 'run.txt');
+  fs.writeFileSync(load, 'INSERT 1\nINSERT 2\nINSERT 3\nINSERT 18446744073709551615\n');
+  fs.writeFileSync(run, 'READ 1\nUPDATE 1\nREAD 1\nDELETE 2\nREAD 2\nINSERT 2\nREAD 2\nUPDATE 18446744073709551615\nREAD 18446744073709551615\nUPDATE 9\nINSERT 3\n');
+  const report = runYcsb({ loadFile: load, runFile: run, dir: tempDir('ycsb') });
+  expect(report.reads).toEqual({ found: 5, missed: 0, mismatched: 0 });
+  expect(report.run.failed).toBe(2); // UPDATE of absent 9, INSERT of present 3
+  expect(report.run.mix).toEqual({ INSERT: 2, READ: 5, UPDATE: 3, DELETE: 1 });
+});
+
+test('a fresh store each run: an existing store in the folder is replaced', () => {
+  const spec = findWorkload('1w-rw-50-50')!;
+  const wl = tempDir('wl');
+  generateWorkload(wl, spec, 1);
+  const dir = tempDir('ycsb');
+  const first = runYcsb({ loadFile: loadFile(wl, spec), runFile: runFile(wl, spec), dir });
+  const second = runYcsb({ loadFile: loadFile(wl, spec), runFile: runFile(wl, spec), dir });
+  expect(second.load.failed).toBe(0); // no key was left from the first run
+  expect(second.stats).toEqual(first.stats);
+  expect(second.reads.mismatched + second.reads.missed).toBe(0);
+});
+
+test('pmehash ycsb --json prints one parseable object with the documented shape', () => {
+  const spec = findWorkload('1w-rw-50-50')!;
+  const wl = tempDir('wl');
+  generateWorkload(wl, spec, 1);
+  const child = runChild(CLI, ['ycsb', '--load', loadFile(wl, spec), '--run', runFile(wl, spec), '--dir', tempDir('ycsb'), '--json', '--check']);
+  expect(child.stderr).toBe('');
+  expect(child.status).toBe(0);
+  const report = JSON.parse(child.stdout);
+  expect(report.load).toMatchObject({ ops: 10_000, mix: { INSERT: 10_000, READ: 0, UPDATE: 0, DELETE: 0 } });
+  expect(report.run.ops).toBe(1_000);
+  expect(report.run.mix.READ + report.run.mix.UPDATE).toBe(1_000);
+  expect(typeof report.run.opsPerSec).toBe('number');
+  expect(report.reads).toEqual({ found: report.run.mix.READ, missed: 0, mismatched: 0 });
+  expect(report.stats.keys).toBe(10_000);
+  expect(report.problems).toEqual([]);
+});
+
+test('pmehash ycsb on a malformed workload fails with file and line, and runs nothing', () => {
+  const wl = tempDir('wl');
+  const load = path.join(wl, 'load.txt');
+  const run = path.join(wl, 'run.txt');
+  fs.writeFileSync(load, 'INSERT 1\n');
+  fs.writeFileSync(run, 'READ 1\nREAD one\n');
+  const dir = tempDir('ycsb');
+  const child = runChild(CLI, ['ycsb', '--load', load, '--run', run, '--dir', dir]);
+  expect(child.status).toBe(1);
+  expect(child.stderr).toBe(`pmehash: ${run}:2: key is not an unsigned decimal number: "READ one"\n`);
+  expect(child.stdout).toBe('');
+  expect(fs.readdirSync(dir)).toEqual([]); // parsing comes before the store is touched
+});
