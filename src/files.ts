@@ -6,6 +6,8 @@ import * as path from 'node:path';
 export const METADATA_FILE = 'pm_ehash_metadata';
 export const CATALOG_FILE = 'pm_ehash_catalog';
 export const LOCK_FILE = 'pm_ehash_lock';
+/** The metadata of a store being created; renamed to METADATA_FILE as the last step of creation. */
+export const CREATING_FILE = 'pm_ehash_metadata.creating';
 
 const PAGE_NAME = /^[1-9][0-9]{0,9}$/;
 

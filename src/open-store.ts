@@ -7,7 +7,7 @@ import { MAX_GLOBAL_DEPTH, METADATA_FILE_SIZE } from '../include-types/layout';
 import { Catalog } from './catalog';
 import { PageTable } from './data-page';
 import { PmEHashCorruptError, PmEHashError } from './errors';
-import { CATALOG_FILE, filePath, isIgnoredName, LOCK_FILE, METADATA_FILE, pageFileId } from './files';
+import { CATALOG_FILE, CREATING_FILE, filePath, isIgnoredName, LOCK_FILE, METADATA_FILE, pageFileId, pageFileName } from './files';
 import { FreeList } from './free-list';
 import { MetadataFile } from './metadata';
 import { recoverStore } from './recovery';
@@ -16,6 +16,8 @@ import type { StoreState } from './store-state';
 
 export interface FolderContents {
   hasMetadata: boolean;
+  /** A creation was under way (and, without metadata, never finished). */
+  creating: boolean;
   hasCatalog: boolean;
   /** Page file ids present, ascending. */
   pageIds: number[];
@@ -23,10 +25,11 @@ export interface FolderContents {
 
 /** Lists a store folder and refuses anything in it that is not a store file or hidden. */
 export function scanFolder(dir: string): FolderContents {
-  const contents: FolderContents = { hasMetadata: false, hasCatalog: false, pageIds: [] };
+  const contents: FolderContents = { hasMetadata: false, creating: false, hasCatalog: false, pageIds: [] };
   for (const name of fs.readdirSync(dir)) {
     if (name === METADATA_FILE) contents.hasMetadata = true;
     else if (name === CATALOG_FILE) contents.hasCatalog = true;
+    else if (name === CREATING_FILE) contents.creating = true;
     else if (name === LOCK_FILE || isIgnoredName(name)) continue;
     else if (pageFileId(name) > 0) contents.pageIds.push(pageFileId(name));
     else throw new PmEHashCorruptError(name, `not a pmehash file: ${dir} holds something else`);
@@ -39,6 +42,13 @@ export function scanFolder(dir: string): FolderContents {
 export function openStore(dir: string, persistence: Persistence, bucketsPerPage: number): StoreState {
   const contents = scanFolder(dir);
   if (contents.hasMetadata) return recoverStore(dir, persistence, contents);
+  if (contents.creating) {
+    // A creation the process did not finish: its files hold nothing yet; start it again.
+    fs.rmSync(filePath(dir, CATALOG_FILE), { force: true });
+    for (const id of contents.pageIds) fs.rmSync(filePath(dir, pageFileName(id)));
+    fs.rmSync(filePath(dir, CREATING_FILE));
+    return createStore(dir, persistence, bucketsPerPage);
+  }
   if (contents.hasCatalog || contents.pageIds.length > 0) {
     throw new PmEHashCorruptError(METADATA_FILE, 'missing, but the folder holds catalog or page files');
   }
@@ -46,10 +56,15 @@ export function openStore(dir: string, persistence: Persistence, bucketsPerPage:
 }
 
 /**
- * A new store: page 1 with one empty bucket of local depth 0, a catalog of one entry, then
- * the metadata file last (its presence is what makes the folder a store).
+ * A new store. The metadata is written first under CREATING_FILE, then page 1 (one empty
+ * bucket of local depth 0) and the one-entry catalog; renaming CREATING_FILE to METADATA_FILE
+ * is the commit. A crash before the rename leaves CREATING_FILE, and the next open starts over.
  */
 function createStore(dir: string, persistence: Persistence, bucketsPerPage: number): StoreState {
+  const meta = new MetadataFile(createFile(filePath(dir, CREATING_FILE), METADATA_FILE_SIZE, persistence.sync), persistence);
+  meta.initialize(bucketsPerPage);
+  meta.commit(2, 0);
+
   const pages = new PageTable(dir, bucketsPerPage, persistence);
   pages.createPage(1);
   pages.setUsed(1, 0, true);
@@ -60,9 +75,7 @@ function createStore(dir: string, persistence: Persistence, bucketsPerPage: numb
   catalog.set(0, 1, offset);
   catalog.persistEntries(0, 1);
 
-  const meta = new MetadataFile(createFile(filePath(dir, METADATA_FILE), METADATA_FILE_SIZE, persistence.sync), persistence);
-  meta.initialize(bucketsPerPage);
-  meta.commit(2, 0);
+  fs.renameSync(filePath(dir, CREATING_FILE), filePath(dir, METADATA_FILE));
   if (persistence.sync) syncFolder(dir);
 
   const freeList = new FreeList();

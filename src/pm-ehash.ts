@@ -14,7 +14,7 @@ import type { Durability, PmEHashOptions, PmEHashStats } from '../include-types/
 import { BITMAP, DEPTH, findKey, firstFree, slotWord } from './bucket';
 import { checkStore } from './check';
 import { PmEHashError } from './errors';
-import { CATALOG_FILE, filePath, LOCK_FILE, METADATA_FILE, pageFileName, projectDir } from './files';
+import { CATALOG_FILE, CREATING_FILE, filePath, LOCK_FILE, METADATA_FILE, pageFileName, projectDir } from './files';
 import { hashKey } from './hash';
 import { acquireLock, releaseLock } from './lock';
 import { ioError, openStore } from './open-store';
@@ -206,8 +206,8 @@ export class PmEHash {
 
   /*
    * split of the full bucket B (local depth d) reached from catalog index i:
-   *   0. if d == G, double the catalog first (its own committed step)
-   *   1. take a free slot N, mark it used in its page bitmap, persist
+   *   0. take a free slot N, mark it used in its page bitmap, persist
+   *   1. if d == G, double the catalog (its own committed step)
    *   2. copy into N the keys of B whose hash bit d is 1, local depth d+1, persist N
    *   3. log Split(B, N, d, pattern), persist                       <- commit point
    *   4. point the catalog entries of pattern|2^d (mod 2^(d+1)) at N, persist
@@ -220,10 +220,17 @@ export class PmEHash {
     const w = s.pages.words[fileId];
     const b = offset >>> 2;
     const d = w[b + DEPTH];
-    if (d === s.globalDepth) this.doubleCatalog();
     const pattern = i & (2 ** d - 1);
-
     const id = this.allocateBucket();
+    if (d === s.globalDepth) {
+      try {
+        this.doubleCatalog();
+      } catch (err) {
+        this.freeBucket(s.pages.fileIdOfBucket(id), s.pages.offsetOfBucket(id));
+        throw err;
+      }
+    }
+
     const nFileId = s.pages.fileIdOfBucket(id);
     const nOffset = s.pages.offsetOfBucket(id);
     const nw = s.pages.words[nFileId];
@@ -437,6 +444,7 @@ export class PmEHash {
     for (let id = 1; id <= pageFiles; id++) fs.rmSync(filePath(this.dir, pageFileName(id)), { force: true });
     fs.rmSync(filePath(this.dir, CATALOG_FILE), { force: true });
     fs.rmSync(filePath(this.dir, METADATA_FILE), { force: true });
+    fs.rmSync(filePath(this.dir, CREATING_FILE), { force: true });
     fs.rmSync(filePath(this.dir, LOCK_FILE), { force: true });
   }
 

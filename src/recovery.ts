@@ -110,7 +110,16 @@ export function recoverStore(dir: string, persistence: Persistence, contents: Fo
   }
   if (repairedBits > 0) repairs.push(`repaired ${repairedBits} page bitmap bit(s)`);
 
-  // 8. Remove the page file of an allocation the crash interrupted, and a catalog half left by
+  // 8. Halve the catalog while no bucket has local depth G (a crash can come between a doubling
+  //    and the split it was made for).
+  let globalDepth = md.globalDepth;
+  while (globalDepth > 0 && bucketsAtDepth[globalDepth] === 0) {
+    globalDepth--;
+    meta.commit(md.maxFileId, globalDepth);
+    repairs.push(`halved the catalog to depth ${globalDepth}`);
+  }
+
+  // 9. Remove the page file of an allocation the crash interrupted, and a catalog half left by
   //    an interrupted halving.
   if (contents.pageIds.includes(md.maxFileId)) {
     fs.rmSync(filePath(dir, pageFileName(md.maxFileId)));
@@ -118,7 +127,7 @@ export function recoverStore(dir: string, persistence: Persistence, contents: Fo
   }
 
   return {
-    meta, catalog, pages, freeList, maxFileId: md.maxFileId, globalDepth: md.globalDepth,
+    meta, catalog, pages, freeList, maxFileId: md.maxFileId, globalDepth,
     keys, bucketsAtDepth, repairs,
   };
 }

@@ -1,0 +1,57 @@
+// Child processes of the crash tests must start fast (hundreds of them), so instead of going
+// through ts-node each time, the sources are transpiled once per test file into a temporary
+// folder and run with plain `node`. NODE_PATH points them at the project's node_modules.
+
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as ts from 'typescript';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+let built: string | undefined;
+
+function transpileTree(from: string, to: string): void {
+  for (const entry of fs.readdirSync(from, { withFileTypes: true })) {
+    const src = path.join(from, entry.name);
+    if (entry.isDirectory()) transpileTree(src, path.join(to, entry.name));
+    else if (entry.name.endsWith('.ts')) {
+      const out = ts.transpileModule(fs.readFileSync(src, 'utf8'), {
+        compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+      });
+      fs.mkdirSync(to, { recursive: true });
+      fs.writeFileSync(path.join(to, entry.name.replace(/\.ts$/, '.js')), out.outputText);
+    }
+  }
+}
+
+/** The folder holding the transpiled src/, include-types/ and test/helpers/ (built once). */
+export function compiledRoot(): string {
+  if (!built) {
+    built = fs.mkdtempSync(path.join(os.tmpdir(), 'pmehash-js-'));
+    for (const dir of ['src', 'include-types', path.join('test', 'helpers')]) transpileTree(path.join(ROOT, dir), path.join(built, dir));
+    fs.chmodSync(built, 0o755);
+  }
+  return built;
+}
+
+export function removeCompiled(): void {
+  if (built) fs.rmSync(built, { recursive: true, force: true });
+  built = undefined;
+}
+
+function scriptPath(helper: string): string {
+  return path.join(compiledRoot(), 'test', 'helpers', helper.replace(/\.ts$/, '.js'));
+}
+
+const childEnv = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv => ({ ...process.env, NODE_PATH: path.join(ROOT, 'node_modules'), ...env });
+
+/** Runs test/helpers/<helper> to completion (or death). */
+export function runCompiled(helper: string, args: string[], env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [scriptPath(helper), ...args], { env: childEnv(env), encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+}
+
+/** Starts test/helpers/<helper> and returns the running child. */
+export function startCompiled(helper: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+  return spawn(process.execPath, [scriptPath(helper), ...args], { env: childEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
+}

@@ -1,0 +1,31 @@
+// Child process of the crash tests: replays a sequence (argv: dir, SMALL|LARGE, ack file) on the
+// store in dir, appending the index of each operation to the ack file once it has returned (a
+// file, not a pipe: a write to a full pipe fails with EAGAIN; the page cache outlives SIGKILL). Run with
+// PMEHASH_CRASH_AFTER_PERSIST=N it is killed by SIGKILL after the N-th persist. When it
+// survives it prints a summary line: persist calls and the structure changes it made.
+
+import * as fs from 'node:fs';
+import { PmEHash } from '../../src';
+import { persistCalls } from '../../src/region';
+import { LARGE, sequence, SMALL } from './crash-sequence';
+
+const [dir, which, ackFile] = [process.argv[2], process.argv[3], process.argv[4]];
+const acks = fs.openSync(ackFile, 'w');
+const spec = which === 'LARGE' ? LARGE : SMALL;
+const store = new PmEHash({ dir, bucketsPerPage: spec.bucketsPerPage });
+let { buckets, globalDepth } = store.stats();
+const counts = { splits: 0, merges: 0, doublings: 0, halvings: 0 };
+sequence(spec).forEach((op, i) => {
+  if (op.kind === 'insert') store.insert({ key: op.key, value: op.value });
+  else if (op.kind === 'update') store.update({ key: op.key, value: op.value });
+  else store.remove(op.key);
+  fs.writeSync(acks, `${i}\n`);
+  const now = store.stats();
+  if (now.buckets > buckets) counts.splits += now.buckets - buckets;
+  if (now.buckets < buckets) counts.merges += buckets - now.buckets;
+  if (now.globalDepth > globalDepth) counts.doublings += now.globalDepth - globalDepth;
+  if (now.globalDepth < globalDepth) counts.halvings += globalDepth - now.globalDepth;
+  ({ buckets, globalDepth } = now);
+});
+store.close();
+fs.writeSync(acks, `done ${JSON.stringify({ persists: persistCalls(), ...counts })}\n`);
