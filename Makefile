@@ -5,8 +5,10 @@ NPM      ?= npm
 NODE     ?= node
 WORKLOAD ?= 220w-rw-50-50
 STAMP    := node_modules/.install-stamp
+CLI      := $(NODE) dist/src/cli/main.js
+FAMILY   := 1w-rw-50-50 10w-rw-0-100 10w-rw-25-75 10w-rw-50-50 10w-rw-75-25 10w-rw-100-0 220w-rw-50-50
 
-.PHONY: all install build typecheck test ycsb ycsb-all workload bench bench-scale crash-test report clean distclean
+.PHONY: all install build typecheck test ycsb ycsb-all workload crash-test clean distclean
 
 all: build
 
@@ -27,9 +29,6 @@ typecheck: $(STAMP)
 test: typecheck
 	npx jest
 
-CLI := $(NODE) dist/src/cli/main.js
-FAMILY := 1w-rw-50-50 10w-rw-0-100 10w-rw-25-75 10w-rw-50-50 10w-rw-75-25 10w-rw-100-0 220w-rw-50-50
-
 # The main job: the 220w workload (or WORKLOAD=name) on a fresh store, with its report.
 ycsb: build
 	$(CLI) ycsb --workload $(WORKLOAD) --check
@@ -40,24 +39,14 @@ ycsb-all: build
 # Writes the whole course family into workload/ (files present are kept).
 workload: build
 	$(CLI) workload
+
+# Longer crash soaks than `make test` runs: 1,500 crash points, 200 random kills.
+crash-test: $(STAMP)
+	PMEHASH_SOAK=1 npx jest test/crash-points.test.ts test/kill.test.ts
 
 clean:
 	rm -rf dist coverage
 	find data -mindepth 1 ! -name .gitkeep -delete
 
-distCLI := $(NODE) dist/src/cli/main.js
-FAMILY := 1w-rw-50-50 10w-rw-0-100 10w-rw-25-75 10w-rw-50-50 10w-rw-75-25 10w-rw-100-0 220w-rw-50-50
-
-# The main job: the 220w workload (or WORKLOAD=name) on a fresh store, with its report.
-ycsb: build
-	$(CLI) ycsb --workload $(WORKLOAD) --check
-
-ycsb-all: build
-	@for w in $(FAMILY); do $(CLI) ycsb --workload $$w --check || exit 1; echo; done
-
-# Writes the whole course family into workload/ (files present are kept).
-workload: build
-	$(CLI) workload
-
-clean: clean
+distclean: clean
 	rm -rf node_modules

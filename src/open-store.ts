@@ -23,10 +23,12 @@ export interface FolderContents {
   pageIds: number[];
 }
 
-/** Lists a store folder and refuses anything in it that is not a store file or hidden. */
+/** Lists a store folder and refuses any file in it that is not a store file or hidden. */
 export function scanFolder(dir: string): FolderContents {
   const contents: FolderContents = { hasMetadata: false, creating: false, hasCatalog: false, pageIds: [] };
-  for (const name of fs.readdirSync(dir)) {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const name = entry.name;
+    if (entry.isDirectory()) continue; // store files are plain files; a sub-folder is not ours to judge
     if (name === METADATA_FILE) contents.hasMetadata = true;
     else if (name === CATALOG_FILE) contents.hasCatalog = true;
     else if (name === CREATING_FILE) contents.creating = true;

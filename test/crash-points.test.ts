@@ -88,7 +88,7 @@ test('large sequence (>= 3 doublings, >= 100 splits, >= 50 merges): crashes spre
   expect(summary.doublings).toBeGreaterThanOrEqual(3);
   expect(summary.splits).toBeGreaterThanOrEqual(100);
   expect(summary.merges).toBeGreaterThanOrEqual(50);
-  const points = 160;
+  const points = process.env.PMEHASH_SOAK === '1' ? 1500 : 160; // `make crash-test`: a soak
   const stride = summary.persists / points;
   let lastAcked = -1;
   for (let k = 0; k < points; k++) {
@@ -98,4 +98,4 @@ test('large sequence (>= 3 doublings, >= 100 splits, >= 50 merges): crashes spre
     lastAcked = acked;
   }
   console.log(`large sequence: ${summary.persists} persists, ${points} crash points, ${JSON.stringify(summary)}`);
-});
+}, 1_800_000);

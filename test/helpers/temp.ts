@@ -17,9 +17,11 @@ export function removeTempDirs(): void {
   for (const dir of made.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 }
 
-/** Byte-for-byte snapshot of every file in a folder. */
-export function snapshot(dir: string): Map<string, Buffer> {
-  const files = new Map<string, Buffer>();
-  for (const name of fs.readdirSync(dir).sort()) files.set(name, fs.readFileSync(path.join(dir, name)));
+/** Byte-for-byte snapshot of every file in a folder (sub-folders by name only). */
+export function snapshot(dir: string): Map<string, Buffer | 'folder'> {
+  const files = new Map<string, Buffer | 'folder'>();
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    files.set(entry.name, entry.isDirectory() ? 'folder' : fs.readFileSync(path.join(dir, entry.name)));
+  }
   return files;
 }

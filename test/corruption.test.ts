@@ -1,0 +1,111 @@
+// Hostile input: a damaged or foreign folder is refused with PmEHashCorruptError naming the file
+// and the problem, and every file is left byte-identical.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PmEHash, PmEHashCorruptError, PmEHashError } from '../src';
+import { removeTempDirs, snapshot, tempDir } from './helpers/temp';
+
+afterAll(removeTempDirs);
+
+/** A closed store of 3,000 keys over several page files (16 buckets a page). */
+function makeStore(): string {
+  const dir = tempDir('corrupt');
+  const store = new PmEHash({ dir, bucketsPerPage: 16 });
+  for (let k = 0; k < 3000; k++) store.insert({ key: k, value: k });
+  store.close();
+  return dir;
+}
+
+function flipByte(file: string, offset: number): void {
+  const bytes = fs.readFileSync(file);
+  bytes[offset] ^= 0x5a;
+  fs.writeFileSync(file, bytes);
+}
+
+function expectRefused(dir: string, file: string, problem: RegExp): void {
+  const before = snapshot(dir);
+  let error: unknown;
+  try {
+    new PmEHash({ dir }).close();
+  } catch (err) {
+    error = err;
+  }
+  expect(error).toBeInstanceOf(PmEHashCorruptError);
+  const e = error as PmEHashCorruptError;
+  expect(e.code).toBe('PMEHASH_CORRUPT');
+  expect(e.file).toBe(file);
+  expect(e.message).toMatch(problem);
+  expect(snapshot(dir)).toEqual(before); // nothing changed, not even a lock file left behind
+}
+
+const meta = (dir: string) => path.join(dir, 'pm_ehash_metadata');
+const catalog = (dir: string) => path.join(dir, 'pm_ehash_catalog');
+
+test.each<[string, (dir: string) => void, string, RegExp]>([
+  ['truncated metadata', (d) => fs.truncateSync(meta(d), 100), 'pm_ehash_metadata', /size is 100 bytes, expected 128/],
+  ['extended metadata', (d) => fs.appendFileSync(meta(d), Buffer.alloc(8)), 'pm_ehash_metadata', /size is 136 bytes/],
+  ['empty metadata', (d) => fs.truncateSync(meta(d), 0), 'pm_ehash_metadata', /size is 0 bytes/],
+  ['zeroed metadata', (d) => fs.writeFileSync(meta(d), Buffer.alloc(128)), 'pm_ehash_metadata', /bad magic/],
+  ['metadata of another format version', (d) => {
+    const b = fs.readFileSync(meta(d));
+    b.writeUInt32LE(7, 8);
+    fs.writeFileSync(meta(d), b);
+  }, 'pm_ehash_metadata', /format version 7/],
+  ['flipped byte in maxFileId', (d) => flipByte(meta(d), 20), 'pm_ehash_metadata', /checksum mismatch/],
+  ['flipped byte in globalDepth', (d) => flipByte(meta(d), 24), 'pm_ehash_metadata', /checksum mismatch/],
+  ['flipped byte in a catalog fileId', (d) => flipByte(catalog(d), 8 * 5 + 1), 'pm_ehash_catalog', /entry 5 points outside the pages/],
+  ['catalog offset moved to another bucket', (d) => {
+    const b = fs.readFileSync(catalog(d));
+    const entry = 8 * 9;
+    b.writeUInt32LE(b.readUInt32LE(entry + 4) === 64 ? 320 : 64, entry + 4);
+    fs.writeFileSync(catalog(d), b);
+  }, 'pm_ehash_catalog', /entries|reached from/],
+  ['catalog offset inside a bucket', (d) => {
+    const b = fs.readFileSync(catalog(d));
+    b.writeUInt32LE(b.readUInt32LE(4) + 8, 4);
+    fs.writeFileSync(catalog(d), b);
+  }, 'pm_ehash_catalog', /entry 0 points outside the pages/],
+  ['truncated catalog', (d) => fs.truncateSync(catalog(d), fs.statSync(catalog(d)).size - 8), 'pm_ehash_catalog', /size is \d+ bytes, expected \d+/],
+  ['missing catalog', (d) => fs.rmSync(catalog(d)), 'pm_ehash_catalog', /missing/],
+  ['missing page file', (d) => fs.rmSync(path.join(d, '3')), '3', /page file missing/],
+  ['extra page file', (d) => fs.writeFileSync(path.join(d, '999'), Buffer.alloc(100)), '999', /unexpected page file/],
+  ['truncated page', (d) => fs.truncateSync(path.join(d, '2'), 1000), '2', /size is 1000 bytes, expected 4160/],
+  ['extended page', (d) => fs.appendFileSync(path.join(d, '1'), Buffer.alloc(1)), '1', /size is 4161 bytes/],
+  ['local depth beyond global depth', (d) => {
+    const b = fs.readFileSync(catalog(d));
+    const [fileId, offset] = [b.readUInt32LE(0), b.readUInt32LE(4)];
+    const page = fs.readFileSync(path.join(d, String(fileId)));
+    page.writeUInt32LE(40, offset + 4);
+    fs.writeFileSync(path.join(d, String(fileId)), page);
+  }, '1', /local depth 40/],
+  ['missing metadata', (d) => fs.rmSync(meta(d)), 'pm_ehash_metadata', /missing, but the folder holds catalog or page files/],
+  ['an unrelated file in the folder', (d) => fs.writeFileSync(path.join(d, 'notes.txt'), 'hello'), 'notes.txt', /not a pmehash file/],
+])('%s is refused', (_label, damage, file, problem) => {
+  const dir = makeStore();
+  damage(dir);
+  expectRefused(dir, file, problem);
+});
+
+test('a folder of unrelated files is refused, not turned into a store', () => {
+  const dir = tempDir('foreign');
+  fs.writeFileSync(path.join(dir, 'photo.jpg'), 'not ours');
+  fs.mkdirSync(path.join(dir, 'sub'));
+  expectRefused(dir, 'photo.jpg', /not a pmehash file/);
+});
+
+test('a file where the folder should be is a clear error', () => {
+  const file = path.join(tempDir('file'), 'store');
+  fs.writeFileSync(file, 'I am a file');
+  expect(() => new PmEHash({ dir: file })).toThrow(PmEHashError);
+  expect(() => new PmEHash({ dir: file })).toThrow(/store/);
+  expect(fs.readFileSync(file, 'utf8')).toBe('I am a file');
+});
+
+test('the store still opens after all that: an undamaged copy is fine', () => {
+  const dir = makeStore();
+  const store = new PmEHash({ dir });
+  expect(store.stats().keys).toBe(3000);
+  expect(store.check()).toEqual([]);
+  store.close();
+});

@@ -1,0 +1,96 @@
+// I/O failures while the store grows (a new page file, a catalog doubling) surface as errors,
+// and leave the store consistent and usable; an unreadable folder is a clear error.
+
+import * as fs from 'node:fs';
+import { PmEHash, PmEHashError } from '../src';
+import { msyncCalls, setFaultHook, type FileOperation } from '../src/region';
+import { removeCompiled, runCompiled } from './helpers/compile';
+import { removeTempDirs, tempDir } from './helpers/temp';
+
+afterEach(() => setFaultHook(undefined));
+afterAll(() => {
+  removeTempDirs();
+  removeCompiled();
+});
+
+function enospc(): Error {
+  return Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+}
+
+test.each<[FileOperation, string]>([
+  ['create', 'a new page file'],
+  ['grow', 'a catalog doubling'],
+])('a failing %s (%s) throws PMEHASH_IO and the store stays consistent and usable', (operation) => {
+  const dir = tempDir('fault');
+  const store = new PmEHash({ dir, bucketsPerPage: 2 });
+  let inserted = 0;
+  let failure: unknown;
+  setFaultHook((op) => {
+    if (op === operation && inserted >= 200) throw enospc();
+  });
+  for (let k = 0; k < 5000 && !failure; k++) {
+    try {
+      expect(store.insert({ key: k, value: k + 1 })).toBe(0);
+      inserted++;
+    } catch (err) {
+      failure = err;
+    }
+  }
+  expect(failure).toBeInstanceOf(PmEHashError);
+  expect((failure as PmEHashError).code).toBe('PMEHASH_IO');
+  expect((failure as PmEHashError).message).toMatch(/ENOSPC/);
+  expect(store.check()).toEqual([]);
+  const out: { value?: bigint } = {};
+  for (let k = 0; k < inserted; k++) expect(store.search(k, out)).toBe(0);
+  expect(store.search(inserted, out)).toBe(-1); // the failed insert left nothing
+  expect(store.stats().keys).toBe(inserted);
+  // Space comes back: the same insert now succeeds, and the store reopens clean.
+  setFaultHook(undefined);
+  expect(store.insert({ key: inserted, value: inserted + 1 })).toBe(0);
+  store.close();
+  const again = new PmEHash({ dir });
+  expect(again.stats().keys).toBe(inserted + 1);
+  expect(again.check()).toEqual([]);
+  expect(again.repairs).toEqual([]);
+  again.close();
+});
+
+test('durability sync msyncs every persist; durability process never does', () => {
+  const dirProcess = tempDir('durable');
+  const fast = new PmEHash({ dir: dirProcess });
+  const before = msyncCalls();
+  for (let k = 0; k < 100; k++) fast.insert({ key: k, value: k });
+  expect(msyncCalls()).toBe(before);
+  fast.close();
+
+  const dirSync = tempDir('durable');
+  const safe = new PmEHash({ dir: dirSync, durability: 'sync' });
+  const start = msyncCalls();
+  safe.insert({ key: 1, value: 1 });
+  expect(msyncCalls() - start).toBe(2); // the pair, then its bitmap bit
+  safe.update({ key: 1, value: 2 });
+  expect(msyncCalls() - start).toBe(5); // log, value, log cleared
+  for (let k = 2; k < 200; k++) safe.insert({ key: k, value: k });
+  safe.close();
+  const reopened = new PmEHash({ dir: dirSync });
+  expect(reopened.stats().keys).toBe(199);
+  expect(reopened.check()).toEqual([]);
+  reopened.close();
+});
+
+test('an unreadable folder (permission denied) is a clear PMEHASH_IO error and stays untouched', () => {
+  const dir = tempDir('perm');
+  new PmEHash({ dir }).close();
+  fs.chmodSync(dir, 0o000);
+  try {
+    const r = runCompiled('try-open.ts', [dir, 'nobody']);
+    expect(r.stderr).toBe('');
+    const result = JSON.parse(r.stdout);
+    expect(result).toMatchObject({ ok: false, code: 'PMEHASH_IO' });
+    expect(result.message).toContain(dir);
+    expect(result.message).toMatch(/EACCES/);
+  } finally {
+    fs.chmodSync(dir, 0o755);
+  }
+  expect(fs.readdirSync(dir).sort()).toEqual(['1', 'pm_ehash_catalog', 'pm_ehash_metadata']);
+});
