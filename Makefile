@@ -8,7 +8,7 @@ STAMP    := node_modules/.install-stamp
 CLI      := $(NODE) dist/src/cli/main.js
 FAMILY   := 1w-rw-50-50 10w-rw-0-100 10w-rw-25-75 10w-rw-50-50 10w-rw-75-25 10w-rw-100-0 220w-rw-50-50
 
-.PHONY: all install build typecheck test ycsb ycsb-all workload crash-test clean distclean
+.PHONY: all install build typecheck test ycsb ycsb-all workload crash-test bench bench-scale clean distclean
 
 all: build
 
@@ -43,6 +43,15 @@ workload: build
 # Longer crash soaks than `make test` runs: 1,500 crash points, 200 random kills.
 crash-test: $(STAMP)
 	PMEHASH_SOAK=1 npx jest test/crash-points.test.ts test/kill.test.ts
+
+# Every contender on the same workload (BENCH_WORKLOAD), three runs each; writes bench/RESULTS.md.
+BENCH_WORKLOAD ?= 220w-rw-50-50
+bench: build
+	$(NODE) dist/bench/bench.js --workload $(BENCH_WORKLOAD) --out bench/RESULTS.md
+
+# PmEHash at 1w, 10w, 220w and 1000w (10M records); writes bench/SCALE.md.
+bench-scale: build
+	$(NODE) dist/bench/scale.js --out bench/SCALE.md
 
 clean:
 	rm -rf dist coverage

@@ -1,0 +1,217 @@
+// One benchmark measurement in a process of its own (so that peak RSS and JIT state belong to
+// one contender): argv = contender name, load file, run file, scratch folder. Parses the
+// workload and prepares keys before any clock starts; prints one JSON line.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { open as openLmdb } from 'lmdb';
+import { PmEHash } from '../src';
+import { ExpectationTable, EXPECT_ABSENT, EXPECT_KEY, type ReadExpectations } from '../src/ycsb/expectations';
+import { OP_DELETE, OP_INSERT, OP_READ, OP_UPDATE, parseWorkloadFile, type Workload } from '../src/ycsb/parser';
+import { runPhase, type ReadReport } from '../src/ycsb/runner';
+import { TypedTable } from './typed-table';
+
+export const CONTENDERS = ['pmehash', 'pmehash-sync', 'lmdb-per-op', 'lmdb-per-phase', 'map-bigint', 'typed-table'] as const;
+export type ContenderName = (typeof CONTENDERS)[number];
+
+export interface PhaseResult {
+  ops: number;
+  seconds: number;
+  opsPerSec: number;
+}
+
+export interface ContenderResult {
+  name: ContenderName;
+  load: PhaseResult;
+  run: PhaseResult;
+  reads: ReadReport;
+  peakRssMB: number;
+  parseMBps: number;
+  reopenSeconds?: number;
+  storeBytes?: number;
+  keys?: number;
+}
+
+/** Durability 'sync' msyncs every persist: it runs on a prefix of each phase to stay bounded. */
+const SYNC_PREFIX = 20_000;
+
+const now = (): bigint => process.hrtime.bigint();
+const since = (t: bigint): number => Number(process.hrtime.bigint() - t) / 1e9;
+const phase = (ops: number, seconds: number): PhaseResult => ({ ops, seconds, opsPerSec: ops / seconds });
+
+function prefix(w: Workload, n: number): Workload {
+  const count = Math.min(n, w.count);
+  return { ...w, count, ops: w.ops.subarray(0, count), keyLo: w.keyLo.subarray(0, count), keyHi: w.keyHi.subarray(0, count) };
+}
+
+function folderBytes(dir: string): number {
+  return fs.readdirSync(dir).reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
+}
+
+/** Checks one READ outcome against its expectation. */
+function judge(reads: ReadReport, want: number, found: boolean, isKey: boolean, isComplement: boolean): void {
+  if (!found) {
+    if (want === EXPECT_ABSENT) reads.found++;
+    else reads.missed++;
+  } else if (want === EXPECT_KEY ? isKey : want !== EXPECT_ABSENT && isComplement) reads.found++;
+  else reads.mismatched++;
+}
+
+function runPmEHash(load: Workload, run: Workload, le: ReadExpectations, re: ReadExpectations, dir: string, sync: boolean) {
+  const durability = sync ? 'sync' : 'process';
+  new PmEHash({ dir, durability }).selfDestory();
+  const store = new PmEHash({ dir, durability });
+  const reads: ReadReport = { found: 0, missed: 0, mismatched: 0 };
+  const l = runPhase(store, load, le, reads, 'load', false);
+  const r = runPhase(store, run, re, reads, 'run', false);
+  const keys = store.stats().keys;
+  store.close();
+  const t = now();
+  const reopened = new PmEHash({ dir });
+  const reopenSeconds = since(t);
+  reopened.close();
+  return { load: phase(l.ops, l.seconds), run: phase(r.ops, r.seconds), reads, reopenSeconds, storeBytes: folderBytes(dir), keys };
+}
+
+function runTypedTable(load: Workload, run: Workload, le: ReadExpectations, re: ReadExpectations) {
+  const table = new TypedTable(load.count + run.count);
+  const reads: ReadReport = { found: 0, missed: 0, mismatched: 0 };
+  const out = new Uint32Array(2);
+  const go = (w: Workload, expected: ReadExpectations): PhaseResult => {
+    let r = 0;
+    const t = now();
+    for (let i = 0; i < w.count; i++) {
+      const lo = w.keyLo[i];
+      const hi = w.keyHi[i];
+      switch (w.ops[i]) {
+        case OP_INSERT: table.insert(lo, hi, lo, hi); break;
+        case OP_UPDATE: table.update(lo, hi, ~lo >>> 0, ~hi >>> 0); break;
+        case OP_READ: {
+          const found = table.search(lo, hi, out) === 0;
+          judge(reads, expected[r++], found, out[0] === lo && out[1] === hi, out[0] === (~lo >>> 0) && out[1] === (~hi >>> 0));
+          break;
+        }
+        case OP_DELETE: throw new Error('the typed-table contender does not delete');
+      }
+    }
+    return phase(w.count, since(t));
+  };
+  return { load: go(load, le), run: go(run, re), reads, keys: table.size };
+}
+
+const MASK64 = (1n << 64n) - 1n;
+
+function bigKeys(w: Workload): { keys: bigint[]; complements: bigint[] } {
+  const keys = new Array<bigint>(w.count);
+  const complements = new Array<bigint>(w.count);
+  for (let i = 0; i < w.count; i++) {
+    keys[i] = (BigInt(w.keyHi[i]) << 32n) | BigInt(w.keyLo[i]);
+    complements[i] = w.ops[i] === OP_INSERT ? 0n : keys[i] ^ MASK64;
+  }
+  return { keys, complements };
+}
+
+function runMap(load: Workload, run: Workload, le: ReadExpectations, re: ReadExpectations) {
+  const map = new Map<bigint, bigint>();
+  const reads: ReadReport = { found: 0, missed: 0, mismatched: 0 };
+  const prepared = [bigKeys(load), bigKeys(run)]; // key preparation, before the clocks
+  const go = (w: Workload, expected: ReadExpectations, { keys, complements }: { keys: bigint[]; complements: bigint[] }): PhaseResult => {
+    let r = 0;
+    const t = now();
+    for (let i = 0; i < w.count; i++) {
+      const k = keys[i];
+      switch (w.ops[i]) {
+        case OP_INSERT: if (!map.has(k)) map.set(k, k); break;
+        case OP_UPDATE: if (map.has(k)) map.set(k, complements[i]); break;
+        case OP_READ: {
+          const v = map.get(k);
+          judge(reads, expected[r++], v !== undefined, v === k, v === complements[i]);
+          break;
+        }
+        case OP_DELETE: map.delete(k); break;
+      }
+    }
+    return phase(w.count, since(t));
+  };
+  return { load: go(load, le, prepared[0]), run: go(run, re, prepared[1]), reads, keys: map.size };
+}
+
+function bufferKeys(w: Workload): { keys: Buffer[]; complements: Buffer[] } {
+  const keys = new Array<Buffer>(w.count);
+  const complements = new Array<Buffer>(w.count);
+  for (let i = 0; i < w.count; i++) {
+    const b = Buffer.allocUnsafe(8);
+    b.writeUInt32LE(w.keyLo[i], 0);
+    b.writeUInt32LE(w.keyHi[i], 4);
+    keys[i] = b;
+    if (w.ops[i] !== OP_INSERT) {
+      const c = Buffer.allocUnsafe(8);
+      c.writeUInt32LE(~w.keyLo[i] >>> 0, 0);
+      c.writeUInt32LE(~w.keyHi[i] >>> 0, 4);
+      complements[i] = c;
+    }
+  }
+  return { keys, complements };
+}
+
+function runLmdb(load: Workload, run: Workload, le: ReadExpectations, re: ReadExpectations, dir: string, perPhase: boolean) {
+  fs.rmSync(dir, { recursive: true, force: true });
+  const db = openLmdb<Buffer, Buffer>({ path: dir, noSync: true, keyEncoding: 'binary', encoding: 'binary' });
+  const reads: ReadReport = { found: 0, missed: 0, mismatched: 0 };
+  const prepared = [bufferKeys(load), bufferKeys(run)];
+  const ops = (w: Workload, expected: ReadExpectations, { keys, complements }: { keys: Buffer[]; complements: Buffer[] }, put: (k: Buffer, v: Buffer) => void): void => {
+    let r = 0;
+    for (let i = 0; i < w.count; i++) {
+      const k = keys[i];
+      switch (w.ops[i]) {
+        case OP_INSERT: if (db.getBinary(k) === undefined) put(k, k); break;
+        case OP_UPDATE: if (db.getBinary(k) !== undefined) put(k, complements[i]); break;
+        case OP_READ: {
+          const v = db.getBinary(k);
+          judge(reads, expected[r++], v !== undefined, v !== undefined && v.equals(k), v !== undefined && v.equals(complements[i]));
+          break;
+        }
+        case OP_DELETE: db.removeSync(k); break;
+      }
+    }
+  };
+  const go = (w: Workload, expected: ReadExpectations, p: { keys: Buffer[]; complements: Buffer[] }): PhaseResult => {
+    const t = now();
+    if (perPhase) db.transactionSync(() => ops(w, expected, p, (k, v) => db.put(k, v)));
+    else ops(w, expected, p, (k, v) => db.putSync(k, v));
+    return phase(w.count, since(t));
+  };
+  const result = { load: go(load, le, prepared[0]), run: go(run, re, prepared[1]), reads, keys: db.getCount() };
+  db.close();
+  return result;
+}
+
+function main(): void {
+  const [name, loadFile, runFile, dir] = process.argv.slice(2) as [ContenderName, string, string, string];
+  const t = now();
+  let load = parseWorkloadFile(loadFile);
+  let run = parseWorkloadFile(runFile);
+  const parseMBps = (load.bytes + run.bytes) / 1e6 / since(t);
+  if (name === 'pmehash-sync') {
+    load = prefix(load, SYNC_PREFIX);
+    run = prefix(run, SYNC_PREFIX);
+  }
+  const table = new ExpectationTable(load.count + run.count);
+  const le = table.replay(load);
+  const re = table.replay(run);
+  fs.mkdirSync(dir, { recursive: true });
+  let result;
+  switch (name) {
+    case 'pmehash': result = runPmEHash(load, run, le, re, dir, false); break;
+    case 'pmehash-sync': result = runPmEHash(load, run, le, re, dir, true); break;
+    case 'typed-table': result = runTypedTable(load, run, le, re); break;
+    case 'map-bigint': result = runMap(load, run, le, re); break;
+    case 'lmdb-per-op': result = runLmdb(load, run, le, re, dir, false); break;
+    case 'lmdb-per-phase': result = runLmdb(load, run, le, re, dir, true); break;
+    default: throw new Error(`unknown contender ${name}`);
+  }
+  const out: ContenderResult = { name, ...result, parseMBps, peakRssMB: process.resourceUsage().maxRSS / 1024 };
+  process.stdout.write(JSON.stringify(out) + '\n');
+}
+
+if (require.main === module) main();
