@@ -87,7 +87,7 @@ function main(): void {
     lines.push('', `PmEHash: reopen (recover) ${reopen.toFixed(3)} s; store files ${(bytes / 1e6).toFixed(1)} MB = ${(bytes / (keys * 16)).toFixed(2)}x the raw 16 bytes of its ${fmt(keys)} pairs; workload parsing ${fmt(med('pmehash', (r) => r.parseMBps))} MB/s.`);
   }
   const machine = `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`;
-  lines.push('', `Machine: ${machine}. Date: ${new Date().toISOString().slice(0, 10)}.`);
+  lines.push('', `Stores in ${path.dirname(scratch)}${scratch.startsWith('/dev/shm') ? ' (tmpfs: msync there costs only the system call)' : ''}. Machine: ${machine}. Date: ${new Date().toISOString().slice(0, 10)}.`);
   const table = lines.join('\n');
   process.stdout.write(table + '\n');
   const out = arg('--out');

@@ -15,6 +15,11 @@ export interface PmEHashOptions {
   /** @defaultValue `'process'` */
   durability?: Durability;
   /**
+   * Whether to create a store when the folder holds none; with `false` such a folder is an error
+   * (code PMEHASH_NOT_FOUND) and nothing is created. @defaultValue `true`
+   */
+  create?: boolean;
+  /**
    * Bucket slots per data page file; used only when a new store is created (an existing store
    * keeps the value recorded in its metadata). @defaultValue DEFAULT_BUCKETS_PER_PAGE (1024)
    */

@@ -6,7 +6,8 @@ export type PmEHashErrorCode =
   | 'PMEHASH_LOCKED'
   | 'PMEHASH_CLOSED'
   | 'PMEHASH_IO'
-  | 'PMEHASH_FULL';
+  | 'PMEHASH_FULL'
+  | 'PMEHASH_NOT_FOUND';
 
 export class PmEHashError extends Error {
   readonly code: PmEHashErrorCode;

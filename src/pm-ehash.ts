@@ -49,6 +49,9 @@ export class PmEHash {
   readonly repairs: readonly string[];
   private s: StoreState;
   private mask: number;
+  /** Hot-path copies of s.catalog.words and s.pages.words (refreshed when the catalog is remapped). */
+  private cat: Uint32Array;
+  private pageWords: Uint32Array[];
   private closed = false;
   private readonly out = new Uint32Array(2);
 
@@ -56,6 +59,9 @@ export class PmEHash {
     const { durability, bucketsPerPage } = checkOptions(options);
     this.dir = path.resolve(options.dir ?? defaultDir());
     this.durability = durability;
+    if (options.create === false && !fs.existsSync(filePath(this.dir, METADATA_FILE))) {
+      throw new PmEHashError('PMEHASH_NOT_FOUND', `${this.dir}: no pmehash store here`);
+    }
     try {
       fs.mkdirSync(this.dir, { recursive: true });
     } catch (err) {
@@ -79,6 +85,8 @@ export class PmEHash {
     }
     this.repairs = this.s.repairs;
     this.mask = 2 ** this.s.globalDepth - 1;
+    this.cat = this.s.catalog.words;
+    this.pageWords = this.s.pages.words;
   }
 
   // ---- public API: the course's 0 / -1 contract ------------------------------------------
@@ -123,11 +131,11 @@ export class PmEHash {
   insertWords(kLo: number, kHi: number, vLo: number, vHi: number): number {
     const h = hashKey(kLo, kHi);
     for (;;) {
-      const cw = this.s.catalog.words;
+      const cw = this.cat;
       const e = (h & this.mask) * 2;
       const fileId = cw[e];
       const offset = cw[e + 1];
-      const w = this.s.pages.words[fileId];
+      const w = this.pageWords[fileId];
       const b = offset >>> 2;
       if (findKey(w, b, kLo, kHi) >= 0) return -1;
       const bitmap = w[b + BITMAP];
@@ -150,9 +158,9 @@ export class PmEHash {
 
   /** Writes the value into out[0] (low half) and out[1] (high half). Returns 0 or -1. */
   searchWords(kLo: number, kHi: number, out: Uint32Array): number {
-    const cw = this.s.catalog.words;
+    const cw = this.cat;
     const e = (hashKey(kLo, kHi) & this.mask) * 2;
-    const w = this.s.pages.words[cw[e]];
+    const w = this.pageWords[cw[e]];
     const b = cw[e + 1] >>> 2;
     const j = findKey(w, b, kLo, kHi);
     if (j < 0) return -1;
@@ -167,10 +175,10 @@ export class PmEHash {
    * the log. A crash inside 2 (a torn 8-byte value) is redone from the log by recovery.
    */
   updateWords(kLo: number, kHi: number, vLo: number, vHi: number): number {
-    const cw = this.s.catalog.words;
+    const cw = this.cat;
     const e = (hashKey(kLo, kHi) & this.mask) * 2;
     const fileId = cw[e];
-    const w = this.s.pages.words[fileId];
+    const w = this.pageWords[fileId];
     const b = cw[e + 1] >>> 2;
     const j = findKey(w, b, kLo, kHi);
     if (j < 0) return -1;
@@ -186,11 +194,11 @@ export class PmEHash {
   /* remove: clear the slot's bit, persist (one atomic 4-byte store); then merge if emptied. */
   removeWords(kLo: number, kHi: number): number {
     const h = hashKey(kLo, kHi);
-    const cw = this.s.catalog.words;
+    const cw = this.cat;
     const e = (h & this.mask) * 2;
     const fileId = cw[e];
     const offset = cw[e + 1];
-    const w = this.s.pages.words[fileId];
+    const w = this.pageWords[fileId];
     const b = offset >>> 2;
     const j = findKey(w, b, kLo, kHi);
     if (j < 0) return -1;
@@ -322,6 +330,7 @@ export class PmEHash {
     s.meta.commit(s.maxFileId, s.globalDepth + 1);
     s.globalDepth++;
     this.mask = 2 ** s.globalDepth - 1;
+    this.cat = s.catalog.words;
   }
 
   /* halving: commit globalDepth G-1 (the upper half stops being live), then shrink the file. */
@@ -335,6 +344,7 @@ export class PmEHash {
     } catch {
       // Keeping the larger file is harmless: recovery accepts a catalog of 2^(G+1) entries.
     }
+    this.cat = s.catalog.words;
   }
 
   /** Takes a free bucket slot (allocating a page file when none is left) and marks it used. */

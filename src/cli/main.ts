@@ -2,6 +2,7 @@
 // The `pmehash` command. User errors are one line on stderr and a non-zero exit code.
 
 import { Command, CommanderError } from 'commander';
+import { registerStoreCommands } from './store-commands';
 import { registerWorkloadCommands } from './workload-commands';
 
 export function buildProgram(): Command {
@@ -10,6 +11,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerWorkloadCommands(program);
+  registerStoreCommands(program);
   return program;
 }
 
