@@ -10,15 +10,20 @@ export const WORD = 4;
 export const KEY_SIZE = 8; // uint64
 export const VALUE_SIZE = 8; // uint64
 export const KV_SIZE = KEY_SIZE + VALUE_SIZE; // 16
-export const KV_WORDS = KV_SIZE / WORD; // keyLo, keyHi, valueLo, valueHi
 
-// ---- bucket: header + kv slots ------------------------------------------------------
+// ---- bucket: 15 kv slots in four 64-byte cache lines -------------------------------
+// Kv slot j is (keyLo[j], keyHi[j], value[j]). The fields are grouped so that a probe reads one
+// cache line: the bitmap and every key's low half; the high half (line 1) is read only when a
+// low half matches, and the value (lines 2-3) only on a hit.
 export const BUCKET_KV_SLOTS = 15; // the course's bucket capacity
-export const BUCKET_BITMAP_OFFSET = 0; // uint32, bit j set = kv slot j used
-export const BUCKET_LOCAL_DEPTH_OFFSET = 4; // uint32
-export const BUCKET_HEADER_SIZE = 4 + 4 + 8; // bitmap + local depth + reserved (zero)
-export const BUCKET_KV_OFFSET = BUCKET_HEADER_SIZE;
-export const BUCKET_SIZE = BUCKET_HEADER_SIZE + BUCKET_KV_SLOTS * KV_SIZE; // 256
+export const CACHE_LINE = 64;
+export const BUCKET_BITMAP_OFFSET = 0; // uint32, bit j set = kv slot j used      | line 0
+export const BUCKET_KEY_LO_OFFSET = 4; // uint32[15], low halves of the keys     | line 0
+export const BUCKET_LOCAL_DEPTH_OFFSET = 64; // uint32                           | line 1
+export const BUCKET_KEY_HI_OFFSET = 68; // uint32[15], high halves of the keys   | line 1
+export const BUCKET_VALUE_OFFSET = 128; // uint64[15] values (low, high)         | lines 2-3
+export const BUCKET_RESERVED_OFFSET = 248; // 8 bytes, zero
+export const BUCKET_SIZE = (4 + BUCKET_KV_SLOTS * 4) + (4 + BUCKET_KV_SLOTS * 4) + BUCKET_KV_SLOTS * VALUE_SIZE + 8; // 256
 export const BUCKET_WORDS = BUCKET_SIZE / WORD;
 /** Bitmap value of a bucket whose every kv slot is used. */
 export const BUCKET_FULL_BITMAP = (1 << BUCKET_KV_SLOTS) - 1;
@@ -42,7 +47,7 @@ export const MAX_GLOBAL_DEPTH = 26;
 
 // ---- metadata file: metadata block + operation log record ---------------------------
 export const METADATA_MAGIC = 'PMEHASH\0'; // 8 ASCII bytes
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
 export const META_MAGIC_OFFSET = 0; // 8 bytes
 export const META_VERSION_OFFSET = 8; // uint32
 export const META_BUCKETS_PER_PAGE_OFFSET = 12; // uint32
@@ -64,7 +69,7 @@ export const METADATA_FILE_SIZE = META_BLOCK_SIZE + LOG_RECORD_SIZE; // 128
 /** Operation codes of the log record. */
 export const LogOp = {
   None: 0,
-  /** args: fileId, offset of the kv slot, valueLo, valueHi */
+  /** args: fileId, offset of the bucket, kv slot index, valueLo, valueHi */
   Update: 1,
   /** args: old fileId, offset, new fileId, offset, old local depth d, pattern (low d bits) */
   Split: 2,

@@ -1,31 +1,43 @@
-// A bucket inside a mapped page: header (kv bitmap, local depth) and BUCKET_KV_SLOTS kv slots.
+// A bucket inside a mapped page (layout in include-types/layout.ts): a kv bitmap, the local
+// depth, and 15 kv slots stored as three arrays (key low halves, key high halves, values).
 // A bucket is addressed by its page's Uint32Array view `w` and the word index `b` of its start.
 // Whether a slot is used lives only in the bitmap, so every uint64 (0 included) is a legal key.
 
 import {
-  BUCKET_BITMAP_OFFSET, BUCKET_KV_OFFSET, BUCKET_LOCAL_DEPTH_OFFSET, KV_WORDS, WORD,
+  BUCKET_BITMAP_OFFSET, BUCKET_KEY_HI_OFFSET, BUCKET_KEY_LO_OFFSET, BUCKET_LOCAL_DEPTH_OFFSET,
+  BUCKET_VALUE_OFFSET, WORD,
 } from '../include-types/layout';
 
+/** Word offsets inside a bucket: w[b + BITMAP], w[b + KEY_LO + j], w[b + VALUE + 2j] ... */
 export const BITMAP = BUCKET_BITMAP_OFFSET / WORD;
+export const KEY_LO = BUCKET_KEY_LO_OFFSET / WORD;
 export const DEPTH = BUCKET_LOCAL_DEPTH_OFFSET / WORD;
-export const KV_BASE = BUCKET_KV_OFFSET / WORD;
+export const KEY_HI = BUCKET_KEY_HI_OFFSET / WORD;
+export const VALUE = BUCKET_VALUE_OFFSET / WORD;
 
-/** Word index of kv slot j of the bucket starting at word b. */
-export function slotWord(b: number, j: number): number {
-  return b + KV_BASE + j * KV_WORDS;
-}
-
-/** Index of the used slot holding key (lo, hi), or -1. */
+/** Index of the used slot holding key (lo, hi), or -1. Reads line 0, and line 1 on a low-half match. */
 export function findKey(w: Uint32Array, b: number, lo: number, hi: number): number {
   let m = w[b + BITMAP];
   while (m !== 0) {
     const low = m & -m;
     const j = 31 - Math.clz32(low);
-    const s = b + KV_BASE + j * KV_WORDS;
-    if (w[s] === lo && w[s + 1] === hi) return j;
+    if (w[b + KEY_LO + j] === lo && w[b + KEY_HI + j] === hi) return j;
     m ^= low;
   }
   return -1;
+}
+
+/** Writes kv slot j (no persist). */
+export function writeSlot(w: Uint32Array, b: number, j: number, kLo: number, kHi: number, vLo: number, vHi: number): void {
+  w[b + KEY_LO + j] = kLo;
+  w[b + KEY_HI + j] = kHi;
+  w[b + VALUE + 2 * j] = vLo;
+  w[b + VALUE + 2 * j + 1] = vHi;
+}
+
+/** Copies kv slot j of bucket (w, b) into slot k of bucket (nw, nb). */
+export function copySlot(w: Uint32Array, b: number, j: number, nw: Uint32Array, nb: number, k: number): void {
+  writeSlot(nw, nb, k, w[b + KEY_LO + j], w[b + KEY_HI + j], w[b + VALUE + 2 * j], w[b + VALUE + 2 * j + 1]);
 }
 
 /** Index of the lowest clear bit of a bitmap (the first free slot). */

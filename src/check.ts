@@ -2,7 +2,7 @@
 // from the mapped files, compared with what the store keeps in memory. Read-only.
 
 import { BUCKET_FULL_BITMAP, BUCKET_KV_SLOTS, BUCKET_SIZE, MAX_GLOBAL_DEPTH } from '../include-types/layout';
-import { BITMAP, DEPTH, slotWord } from './bucket';
+import { BITMAP, DEPTH, KEY_HI, KEY_LO } from './bucket';
 import { hashKey } from './hash';
 import type { StoreState } from './store-state';
 
@@ -56,13 +56,13 @@ export function checkStore(s: StoreState): string[] {
     for (let j = 0; j < BUCKET_KV_SLOTS; j++) {
       if ((bitmap & (1 << j)) === 0) continue;
       keys++;
-      const x = slotWord(b, j);
-      if ((hashKey(w[x], w[x + 1]) & (2 ** d - 1)) !== pattern) {
+      const lo = w[b + KEY_LO + j];
+      const hi = w[b + KEY_HI + j];
+      if ((hashKey(lo, hi) & (2 ** d - 1)) !== pattern) {
         report(`bucket ${fileId}@${offset} slot ${j}: key does not hash to this bucket`);
       }
       for (let k = j + 1; k < BUCKET_KV_SLOTS; k++) {
-        const y = slotWord(b, k);
-        if ((bitmap & (1 << k)) !== 0 && w[x] === w[y] && w[x + 1] === w[y + 1]) {
+        if ((bitmap & (1 << k)) !== 0 && lo === w[b + KEY_LO + k] && hi === w[b + KEY_HI + k]) {
           report(`bucket ${fileId}@${offset}: duplicate key in slots ${j} and ${k}`);
         }
       }

@@ -7,11 +7,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Kv, SearchResult, Uint64 } from '../include-types/kv';
 import {
-  BUCKET_FULL_BITMAP, BUCKET_HEADER_SIZE, BUCKET_KV_SLOTS, DEFAULT_BUCKETS_PER_PAGE, KV_SIZE, KV_WORDS,
-  LogOp, MAX_BUCKETS_PER_PAGE, MAX_GLOBAL_DEPTH, WORD,
+  BUCKET_FULL_BITMAP, BUCKET_KV_SLOTS, BUCKET_SIZE, BUCKET_VALUE_OFFSET, DEFAULT_BUCKETS_PER_PAGE,
+  LogOp, MAX_BUCKETS_PER_PAGE, MAX_GLOBAL_DEPTH, VALUE_SIZE, WORD,
 } from '../include-types/layout';
 import type { Durability, PmEHashOptions, PmEHashStats } from '../include-types/store';
-import { BITMAP, DEPTH, findKey, firstFree, slotWord } from './bucket';
+import { BITMAP, copySlot, DEPTH, findKey, firstFree, KEY_HI, KEY_LO, VALUE, writeSlot } from './bucket';
 import { checkStore } from './check';
 import { PmEHashError } from './errors';
 import { CATALOG_FILE, CREATING_FILE, filePath, LOCK_FILE, METADATA_FILE, pageFileName, projectDir } from './files';
@@ -141,12 +141,8 @@ export class PmEHash {
       const bitmap = w[b + BITMAP];
       if (bitmap !== BUCKET_FULL_BITMAP) {
         const j = firstFree(bitmap);
-        const s = slotWord(b, j);
-        w[s] = kLo;
-        w[s + 1] = kHi;
-        w[s + 2] = vLo;
-        w[s + 3] = vHi;
-        this.s.pages.persistRange(fileId, s * WORD, KV_SIZE);
+        writeSlot(w, b, j, kLo, kHi, vLo, vHi);
+        this.s.pages.persistRange(fileId, offset, BUCKET_SIZE);
         w[b + BITMAP] = bitmap | (1 << j);
         this.s.pages.persistRange(fileId, offset, WORD);
         this.s.keys++;
@@ -154,6 +150,24 @@ export class PmEHash {
       }
       this.split(h & this.mask, fileId, offset);
     }
+  }
+
+  /**
+   * Touches the catalog entry and the probe line of the bucket of each key lo[i], hi[i] for i in
+   * [from, to), so that operations on those keys that follow find them in the CPU cache. Loads
+   * of different keys do not depend on each other, so their cache misses overlap instead of
+   * coming one after another. Changes nothing; the return value only keeps the loads alive.
+   */
+  prefetchWords(lo: Uint32Array, hi: Uint32Array, from: number, to: number): number {
+    const cw = this.cat;
+    const pages = this.pageWords;
+    const mask = this.mask;
+    let sink = 0;
+    for (let i = from; i < to; i++) {
+      const e = (hashKey(lo[i], hi[i]) & mask) * 2;
+      sink ^= pages[cw[e]][cw[e + 1] >>> 2];
+    }
+    return sink;
   }
 
   /** Writes the value into out[0] (low half) and out[1] (high half). Returns 0 or -1. */
@@ -164,29 +178,28 @@ export class PmEHash {
     const b = cw[e + 1] >>> 2;
     const j = findKey(w, b, kLo, kHi);
     if (j < 0) return -1;
-    const s = slotWord(b, j);
-    out[0] = w[s + 2];
-    out[1] = w[s + 3];
+    out[0] = w[b + VALUE + 2 * j];
+    out[1] = w[b + VALUE + 2 * j + 1];
     return 0;
   }
 
   /*
-   * update: 1. log (slot, new value), persist  2. write the value in place, persist  3. clear
+   * update: 1. log (bucket, slot, new value), persist  2. write the value in place, persist  3. clear
    * the log. A crash inside 2 (a torn 8-byte value) is redone from the log by recovery.
    */
   updateWords(kLo: number, kHi: number, vLo: number, vHi: number): number {
     const cw = this.cat;
     const e = (hashKey(kLo, kHi) & this.mask) * 2;
     const fileId = cw[e];
+    const offset = cw[e + 1];
     const w = this.pageWords[fileId];
-    const b = cw[e + 1] >>> 2;
+    const b = offset >>> 2;
     const j = findKey(w, b, kLo, kHi);
     if (j < 0) return -1;
-    const s = slotWord(b, j);
-    this.s.meta.beginLog(LogOp.Update, fileId, s * WORD, vLo, vHi, 0, 0);
-    w[s + 2] = vLo;
-    w[s + 3] = vHi;
-    this.s.pages.persistRange(fileId, s * WORD, KV_SIZE);
+    this.s.meta.beginLog(LogOp.Update, fileId, offset, j, vLo, vHi, 0);
+    w[b + VALUE + 2 * j] = vLo;
+    w[b + VALUE + 2 * j + 1] = vHi;
+    this.s.pages.persistRange(fileId, offset + BUCKET_VALUE_OFFSET + j * VALUE_SIZE, VALUE_SIZE);
     this.s.meta.endLog();
     return 0;
   }
@@ -248,10 +261,8 @@ export class PmEHash {
     let nBitmap = 0;
     let k = 0;
     for (let j = 0; j < BUCKET_KV_SLOTS; j++) {
-      const src = slotWord(b, j);
-      if ((bitmap & (1 << j)) === 0 || ((hashKey(w[src], w[src + 1]) >>> d) & 1) === 0) continue;
-      const dst = slotWord(nb, k);
-      for (let x = 0; x < KV_WORDS; x++) nw[dst + x] = w[src + x];
+      if ((bitmap & (1 << j)) === 0 || ((hashKey(w[b + KEY_LO + j], w[b + KEY_HI + j]) >>> d) & 1) === 0) continue;
+      copySlot(w, b, j, nw, nb, k);
       moved |= 1 << j;
       nBitmap |= 1 << k;
       k++;
@@ -264,7 +275,7 @@ export class PmEHash {
     s.catalog.redirect(2 ** s.globalDepth, d + 1, pattern | (2 ** d), nFileId, nOffset);
     w[b + BITMAP] = bitmap & ~moved;
     w[b + DEPTH] = d + 1;
-    s.pages.persistRange(fileId, offset, BUCKET_HEADER_SIZE);
+    s.pages.persistRange(fileId, offset, BUCKET_SIZE);
     s.meta.endLog();
     s.bucketsAtDepth[d]--;
     s.bucketsAtDepth[d + 1] += 2;
@@ -303,7 +314,7 @@ export class PmEHash {
       s.meta.beginLog(LogOp.Merge, eFile, eOffset, sFile, sOffset, d, ePattern);
       s.catalog.redirect(2 ** s.globalDepth, d, ePattern, sFile, sOffset);
       sw[(sOffset >>> 2) + DEPTH] = d - 1;
-      s.pages.persistRange(sFile, sOffset, BUCKET_HEADER_SIZE);
+      s.pages.persistRange(sFile, sOffset, BUCKET_SIZE);
       s.meta.endLog();
       this.freeBucket(eFile, eOffset);
       s.bucketsAtDepth[d] -= 2;
@@ -421,8 +432,7 @@ export class PmEHash {
       const bitmap = w[b + BITMAP];
       for (let j = 0; j < BUCKET_KV_SLOTS; j++) {
         if ((bitmap & (1 << j)) === 0) continue;
-        const x = slotWord(b, j);
-        fn(w[x], w[x + 1], w[x + 2], w[x + 3]);
+        fn(w[b + KEY_LO + j], w[b + KEY_HI + j], w[b + VALUE + 2 * j], w[b + VALUE + 2 * j + 1]);
       }
     }
   }

@@ -5,11 +5,11 @@
 
 import * as fs from 'node:fs';
 import {
-  BUCKET_FULL_BITMAP, BUCKET_HEADER_SIZE, BUCKET_KV_OFFSET, BUCKET_KV_SLOTS, BUCKET_SIZE,
-  CATALOG_ENTRY_SIZE, KV_SIZE, LogOp, MAX_GLOBAL_DEPTH,
+  BUCKET_FULL_BITMAP, BUCKET_KV_SLOTS, BUCKET_SIZE, BUCKET_VALUE_OFFSET, CATALOG_ENTRY_SIZE,
+  LogOp, MAX_GLOBAL_DEPTH, VALUE_SIZE,
 } from '../include-types/layout';
 import type { EhashMetadata } from '../include-types/store';
-import { BITMAP, DEPTH, popcount, slotWord } from './bucket';
+import { BITMAP, DEPTH, KEY_HI, KEY_LO, popcount, VALUE } from './bucket';
 import { Catalog } from './catalog';
 import { PageTable, pageFileSize } from './data-page';
 import { PmEHashCorruptError } from './errors';
@@ -48,7 +48,7 @@ export function recoverStore(dir: string, persistence: Persistence, contents: Fo
     }
   }
   const log = meta.pendingLog();
-  if (log) checkLog(log, md, pages, validAddress);
+  if (log) checkLog(log, md, validAddress);
 
   // 5. Redo the interrupted operation; then the metadata block is whole again.
   const repairs: string[] = [];
@@ -59,38 +59,40 @@ export function recoverStore(dir: string, persistence: Persistence, contents: Fo
 
   // 6. Structure: every bucket of local depth d is reached from exactly the 2^(G-d) entries
   //    that share its low d bits; nothing else is trusted below.
+  // Bucket memory is read once per bucket (at its first entry); later entries use depthOf.
   const slots = pages.pageCount * md.bucketsPerPage;
   const refs = new Int32Array(slots);
   const first = new Int32Array(slots).fill(-1);
+  const depthOf = new Uint8Array(slots);
   const bucketsAtDepth = new Int32Array(MAX_GLOBAL_DEPTH + 2);
+  const cw = catalog.words;
   let keys = 0;
   for (let i = 0; i < md.catalogSize; i++) {
-    const fileId = catalog.fileId(i);
-    const offset = catalog.offset(i);
+    const fileId = cw[2 * i];
+    const offset = cw[2 * i + 1];
     const id = pages.bucketId(fileId, offset);
-    const w = pages.words[fileId];
-    const b = offset >>> 2;
-    const depth = w[b + DEPTH];
     if (first[id] < 0) {
+      const w = pages.words[fileId];
+      const b = offset >>> 2;
+      const depth = w[b + DEPTH];
       if (depth > md.globalDepth || (w[b + BITMAP] & ~BUCKET_FULL_BITMAP) !== 0) {
         throw new PmEHashCorruptError(pageFileName(fileId),
           `bucket at offset ${offset} has local depth ${depth} / bitmap ${w[b + BITMAP]} (global depth ${md.globalDepth})`);
       }
       first[id] = i;
+      depthOf[id] = depth;
       bucketsAtDepth[depth]++;
       keys += popcount(w[b + BITMAP]);
-    } else if (((first[id] ^ i) & (2 ** depth - 1)) !== 0) {
-      throw new PmEHashCorruptError(CATALOG_FILE, `entries ${first[id]} and ${i} share a bucket of local depth ${depth}`);
+    } else if (((first[id] ^ i) & (2 ** depthOf[id] - 1)) !== 0) {
+      throw new PmEHashCorruptError(CATALOG_FILE, `entries ${first[id]} and ${i} share a bucket of local depth ${depthOf[id]}`);
     }
     refs[id]++;
   }
   for (let id = 0; id < slots; id++) {
-    if (first[id] < 0) continue;
-    const fileId = pages.fileIdOfBucket(id);
-    const depth = pages.words[fileId][(pages.offsetOfBucket(id) >>> 2) + DEPTH];
-    if (refs[id] !== 2 ** (md.globalDepth - depth)) {
+    if (first[id] >= 0 && refs[id] !== 2 ** (md.globalDepth - depthOf[id])) {
+      const where = `${pageFileName(pages.fileIdOfBucket(id))}@${pages.offsetOfBucket(id)}`;
       throw new PmEHashCorruptError(CATALOG_FILE,
-        `bucket ${pageFileName(fileId)}@${pages.offsetOfBucket(id)} of local depth ${depth} is reached from ${refs[id]} entries, expected ${2 ** (md.globalDepth - depth)}`);
+        `bucket ${where} of local depth ${depthOf[id]} is reached from ${refs[id]} entries, expected ${2 ** (md.globalDepth - depthOf[id])}`);
     }
   }
 
@@ -158,22 +160,15 @@ function logOpName(op: LogOp): string {
   return ['none', 'update', 'split', 'merge', 'metadata change'][op] ?? `op ${op}`;
 }
 
-function checkLog(
-  log: LogRecord, md: EhashMetadata, pages: PageTable, validAddress: (f: number, o: number) => boolean,
-): void {
+function checkLog(log: LogRecord, md: EhashMetadata, validAddress: (f: number, o: number) => boolean): void {
   const [a0, a1, a2, a3, depth, pattern] = log.args;
   const bad = (problem: string): never => {
     throw new PmEHashCorruptError(METADATA_FILE, `log record (${logOpName(log.op)}): ${problem}`);
   };
   switch (log.op) {
-    case LogOp.Update: {
-      const inBucket = (a1 - pages.headerSize) % BUCKET_SIZE;
-      if (a0 < 1 || a0 >= md.maxFileId || a1 < pages.headerSize || a1 >= pages.pageSize ||
-          inBucket < BUCKET_KV_OFFSET || (inBucket - BUCKET_KV_OFFSET) % KV_SIZE !== 0) {
-        bad(`kv slot ${a0}@${a1} out of range`);
-      }
+    case LogOp.Update:
+      if (!validAddress(a0, a1) || a2 >= BUCKET_KV_SLOTS) bad(`kv slot ${a2} of bucket ${a0}@${a1} out of range`);
       break;
-    }
     case LogOp.Split:
     case LogOp.Merge:
       if (!validAddress(a0, a1) || !validAddress(a2, a3)) bad('bucket address out of range');
@@ -192,11 +187,11 @@ function redo(log: LogRecord, md: EhashMetadata, meta: MetadataFile, catalog: Ca
   const [a0, a1, a2, a3, depth, pattern] = log.args;
   switch (log.op) {
     case LogOp.Update: {
-      const w = pages.words[a0];
-      const s = a1 >>> 2;
-      w[s + 2] = a2;
-      w[s + 3] = a3;
-      pages.persistRange(a0, a1, KV_SIZE);
+      const [fileId, offset, slot, valueLo, valueHi] = log.args;
+      const w = pages.words[fileId];
+      w[(offset >>> 2) + VALUE + 2 * slot] = valueLo;
+      w[(offset >>> 2) + VALUE + 2 * slot + 1] = valueHi;
+      pages.persistRange(fileId, offset + BUCKET_VALUE_OFFSET + slot * VALUE_SIZE, VALUE_SIZE);
       break;
     }
     case LogOp.Split: {
@@ -207,18 +202,17 @@ function redo(log: LogRecord, md: EhashMetadata, meta: MetadataFile, catalog: Ca
       let bitmap = w[b + BITMAP];
       for (let j = 0; j < BUCKET_KV_SLOTS; j++) {
         if ((bitmap & (1 << j)) === 0) continue;
-        const s = slotWord(b, j);
-        if ((hashKey(w[s], w[s + 1]) >>> depth) & 1) bitmap &= ~(1 << j);
+        if ((hashKey(w[b + KEY_LO + j], w[b + KEY_HI + j]) >>> depth) & 1) bitmap &= ~(1 << j);
       }
       w[b + BITMAP] = bitmap;
       w[b + DEPTH] = depth + 1;
-      pages.persistRange(a0, a1, BUCKET_HEADER_SIZE);
+      pages.persistRange(a0, a1, BUCKET_SIZE);
       break;
     }
     case LogOp.Merge: {
       catalog.redirect(md.catalogSize, depth, pattern, a2, a3);
       pages.words[a2][(a3 >>> 2) + DEPTH] = depth - 1;
-      pages.persistRange(a2, a3, BUCKET_HEADER_SIZE);
+      pages.persistRange(a2, a3, BUCKET_SIZE);
       break;
     }
     case LogOp.Metadata:

@@ -31,6 +31,18 @@ function loadMmapIo(): MmapIo {
 
 const mmap = loadMmapIo();
 
+/**
+ * mmap-io's `sync` wrapper takes the native msync function off the shared native module object
+ * when its JavaScript is evaluated; a second evaluation in the same process (Jest re-evaluates
+ * modules for every test file) finds it gone and installs a broken `sync`. The first, working
+ * wrapper is therefore kept on the native object itself and used from there.
+ */
+type SyncFn = MmapIo['sync'];
+const SYNC_KEY = '__pmehash_msync__';
+const native = mmap as unknown as Record<string, SyncFn | undefined>;
+native[SYNC_KEY] ??= mmap.sync;
+const msync = native[SYNC_KEY] as (buffer: Buffer, offset: number, size: number, blocking: boolean, invalidate: boolean) => void;
+
 const PAGE = mmap.PAGESIZE;
 const crashAfter = Number(process.env.PMEHASH_CRASH_AFTER_PERSIST ?? 0) | 0;
 let persistCount = 0;
@@ -52,7 +64,7 @@ export class Persistence {
   persist(buffer: Buffer, offset: number, length: number): void {
     if (this.sync) {
       const start = offset - (offset % PAGE);
-      mmap.sync(buffer, start, offset + length - start, true, false);
+      msync(buffer, start, offset + length - start, true, false);
       msyncCount++;
     }
     persistCount++;
@@ -62,7 +74,7 @@ export class Persistence {
   /** Writes back a whole mapping (used on close in 'sync' mode and after file growth). */
   persistAll(buffer: Buffer): void {
     if (this.sync) {
-      mmap.sync(buffer, 0, buffer.length, true, false);
+      msync(buffer, 0, buffer.length, true, false);
       msyncCount++;
     }
   }

@@ -3,6 +3,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { BUCKET_LOCAL_DEPTH_OFFSET } from '../include-types/layout';
 import { PmEHash, PmEHashCorruptError, PmEHashError } from '../src';
 import { removeTempDirs, snapshot, tempDir } from './helpers/temp';
 
@@ -76,7 +77,7 @@ test.each<[string, (dir: string) => void, string, RegExp]>([
     const b = fs.readFileSync(catalog(d));
     const [fileId, offset] = [b.readUInt32LE(0), b.readUInt32LE(4)];
     const page = fs.readFileSync(path.join(d, String(fileId)));
-    page.writeUInt32LE(40, offset + 4);
+    page.writeUInt32LE(40, offset + BUCKET_LOCAL_DEPTH_OFFSET);
     fs.writeFileSync(path.join(d, String(fileId)), page);
   }, '1', /local depth 40/],
   ['missing metadata', (d) => fs.rmSync(meta(d)), 'pm_ehash_metadata', /missing, but the folder holds catalog or page files/],

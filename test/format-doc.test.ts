@@ -34,8 +34,15 @@ test('every size quoted next to a constant equals it', () => {
 
 test('the layout adds up as documented', () => {
   expect(layout.KV_SIZE).toBe(layout.KEY_SIZE + layout.VALUE_SIZE);
-  expect(layout.BUCKET_SIZE).toBe(layout.BUCKET_HEADER_SIZE + layout.BUCKET_KV_SLOTS * layout.KV_SIZE);
   expect(layout.BUCKET_SIZE).toBe(256);
+  // the probe line: bitmap + every key's low half fill exactly one cache line, and so do the
+  // local depth + the high halves; the values follow
+  expect(layout.BUCKET_KEY_LO_OFFSET + layout.BUCKET_KV_SLOTS * 4).toBe(layout.CACHE_LINE);
+  expect(layout.BUCKET_LOCAL_DEPTH_OFFSET).toBe(layout.CACHE_LINE);
+  expect(layout.BUCKET_KEY_HI_OFFSET + layout.BUCKET_KV_SLOTS * 4).toBe(2 * layout.CACHE_LINE);
+  expect(layout.BUCKET_VALUE_OFFSET).toBe(2 * layout.CACHE_LINE);
+  expect(layout.BUCKET_RESERVED_OFFSET).toBe(layout.BUCKET_VALUE_OFFSET + layout.BUCKET_KV_SLOTS * layout.VALUE_SIZE);
+  expect(layout.PAGE_HEADER_ALIGN % layout.CACHE_LINE).toBe(0); // so every bucket starts a cache line
   expect(layout.BUCKET_KV_SLOTS).toBeLessThanOrEqual(32); // the kv bitmap is one uint32
   expect(layout.METADATA_FILE_SIZE).toBe(layout.META_BLOCK_SIZE + layout.LOG_RECORD_SIZE);
   expect(layout.LOG_CHECKSUM_OFFSET + 4).toBe(layout.LOG_RECORD_SIZE);

@@ -12,7 +12,12 @@ export const OP_DELETE = 3;
 export const OP_NAMES = ['INSERT', 'READ', 'UPDATE', 'DELETE'] as const;
 export type OpName = (typeof OP_NAMES)[number];
 
-const OP_BYTES = OP_NAMES.map((name) => Buffer.from(name, 'latin1'));
+/** The first four bytes of each keyword as a little-endian uint32. */
+const first4 = (word: string): number => Buffer.from(word, 'latin1').readUInt32LE(0);
+const INSE = first4('INSERT');
+const READ = first4('READ');
+const UPDA = first4('UPDATE');
+const DELE = first4('DELETE');
 const TWO_32 = 4294967296;
 const NL = 0x0a;
 const CR = 0x0d;
@@ -87,15 +92,15 @@ export function parseWorkload(buf: Uint8Array, file: string): Workload {
       p++;
       continue; // blank line
     }
-    // operation keyword, chosen by its first letter and then compared whole
-    const first = buf[p];
-    const op = first === 0x49 ? OP_INSERT : first === 0x52 ? OP_READ : first === 0x55 ? OP_UPDATE : first === 0x44 ? OP_DELETE : -1;
-    if (op < 0) throw lineError(buf, file, p, line, 'unknown operation');
-    const word = OP_BYTES[op];
-    for (let i = 1; i < word.length; i++) {
-      if (buf[p + i] !== word[i]) throw lineError(buf, file, p, line, 'unknown operation');
-    }
-    p += word.length;
+    // operation keyword: its first four bytes as one little-endian number, then the rest
+    const head4 = (buf[p] | (buf[p + 1] << 8) | (buf[p + 2] << 16) | (buf[p + 3] << 24)) >>> 0;
+    let op: number;
+    if (head4 === INSE && buf[p + 4] === 0x52 && buf[p + 5] === 0x54) op = OP_INSERT;
+    else if (head4 === READ) op = OP_READ;
+    else if (head4 === UPDA && buf[p + 4] === 0x54 && buf[p + 5] === 0x45) op = OP_UPDATE;
+    else if (head4 === DELE && buf[p + 4] === 0x54 && buf[p + 5] === 0x45) op = OP_DELETE;
+    else throw lineError(buf, file, p, line, 'unknown operation');
+    p += op === OP_READ ? 4 : 6;
     if (p < end && buf[p] !== SPACE && buf[p] !== TAB && buf[p] !== NL && buf[p] !== CR) throw lineError(buf, file, p, line, 'unknown operation');
     while (p < end && (buf[p] === SPACE || buf[p] === TAB)) p++;
     // key: unsigned decimal. The first 15 digits accumulate exactly in a double (10^15 < 2^53);
