@@ -8,7 +8,7 @@ STAMP    := node_modules/.install-stamp
 CLI      := $(NODE) dist/src/cli/main.js
 FAMILY   := 1w-rw-50-50 10w-rw-0-100 10w-rw-25-75 10w-rw-50-50 10w-rw-75-25 10w-rw-100-0 220w-rw-50-50
 
-.PHONY: all install build typecheck test ycsb ycsb-all workload crash-test bench bench-scale clean distclean
+.PHONY: all install build typecheck test ycsb ycsb-all workload crash-test bench bench-scale report clean distclean
 
 all: build
 
@@ -52,6 +52,10 @@ bench: build
 # PmEHash at 1w, 10w, 220w and 1000w (10M records); writes bench/SCALE.md.
 bench-scale: build
 	$(NODE) dist/bench/scale.js --out bench/SCALE.md
+
+# The whole family, once each: report/README.md (tables) and report/ops.svg (chart).
+report: build
+	$(NODE) dist/bench/report.js
 
 clean:
 	rm -rf dist coverage
