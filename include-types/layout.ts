@@ -17,7 +17,7 @@ export const KV_SIZE = KEY_SIZE + VALUE_SIZE; // 16
 // low half matches, and the value (lines 2-3) only on a hit.
 export const BUCKET_KV_SLOTS = 15; // the course's bucket capacity
 export const CACHE_LINE = 64;
-export const BUCKET_BITMAP_OFFSET = 0; // uint32, bit j set = kv slot j used      | line 0
+export const BUCKET_BITMAP_OFFSET = 0; // uint32: used bits 0-14, checksum 15-31 | line 0
 export const BUCKET_KEY_LO_OFFSET = 4; // uint32[15], low halves of the keys     | line 0
 export const BUCKET_LOCAL_DEPTH_OFFSET = 64; // uint32                           | line 1
 export const BUCKET_KEY_HI_OFFSET = 68; // uint32[15], high halves of the keys   | line 1
@@ -25,8 +25,10 @@ export const BUCKET_VALUE_OFFSET = 128; // uint64[15] values (low, high)        
 export const BUCKET_RESERVED_OFFSET = 248; // 8 bytes, zero
 export const BUCKET_SIZE = (4 + BUCKET_KV_SLOTS * 4) + (4 + BUCKET_KV_SLOTS * 4) + BUCKET_KV_SLOTS * VALUE_SIZE + 8; // 256
 export const BUCKET_WORDS = BUCKET_SIZE / WORD;
-/** Bitmap value of a bucket whose every kv slot is used. */
+/** Bitmap value of a bucket whose every kv slot is used; also the mask of the used bits. */
 export const BUCKET_FULL_BITMAP = (1 << BUCKET_KV_SLOTS) - 1;
+/** The bitmap word's bits above the used bits hold a checksum of the used slots' contents. */
+export const BUCKET_CHECKSUM_SHIFT = BUCKET_KV_SLOTS; // 17 checksum bits: 15..31
 
 // ---- data page file: page bitmap + bucket slots -------------------------------------
 /** The course layout had 16 bucket slots a page; see FORMAT.md for why the default is larger. */
@@ -47,7 +49,7 @@ export const MAX_GLOBAL_DEPTH = 26;
 
 // ---- metadata file: metadata block + operation log record ---------------------------
 export const METADATA_MAGIC = 'PMEHASH\0'; // 8 ASCII bytes
-export const FORMAT_VERSION = 2;
+export const FORMAT_VERSION = 3;
 export const META_MAGIC_OFFSET = 0; // 8 bytes
 export const META_VERSION_OFFSET = 8; // uint32
 export const META_BUCKETS_PER_PAGE_OFFSET = 12; // uint32

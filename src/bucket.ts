@@ -1,12 +1,14 @@
-// A bucket inside a mapped page (layout in include-types/layout.ts): a kv bitmap, the local
-// depth, and 15 kv slots stored as three arrays (key low halves, key high halves, values).
+// A bucket inside a mapped page (layout in include-types/layout.ts): a bitmap word (used slots
+// and a checksum of their contents), the local depth, and 15 kv slots stored as three arrays
+// (key low halves, key high halves, values).
 // A bucket is addressed by its page's Uint32Array view `w` and the word index `b` of its start.
 // Whether a slot is used lives only in the bitmap, so every uint64 (0 included) is a legal key.
 
 import {
-  BUCKET_BITMAP_OFFSET, BUCKET_KEY_HI_OFFSET, BUCKET_KEY_LO_OFFSET, BUCKET_LOCAL_DEPTH_OFFSET,
-  BUCKET_VALUE_OFFSET, WORD,
+  BUCKET_BITMAP_OFFSET, BUCKET_CHECKSUM_SHIFT, BUCKET_FULL_BITMAP, BUCKET_KEY_HI_OFFSET, BUCKET_KEY_LO_OFFSET,
+  BUCKET_KV_SLOTS, BUCKET_LOCAL_DEPTH_OFFSET, BUCKET_VALUE_OFFSET, WORD,
 } from '../include-types/layout';
+import { fmix32, hashKey } from './hash';
 
 /** Word offsets inside a bucket: w[b + BITMAP], w[b + KEY_LO + j], w[b + VALUE + 2j] ... */
 export const BITMAP = BUCKET_BITMAP_OFFSET / WORD;
@@ -15,9 +17,38 @@ export const DEPTH = BUCKET_LOCAL_DEPTH_OFFSET / WORD;
 export const KEY_HI = BUCKET_KEY_HI_OFFSET / WORD;
 export const VALUE = BUCKET_VALUE_OFFSET / WORD;
 
+/** Mask of the used-slot bits of the bitmap word. */
+export const USED = BUCKET_FULL_BITMAP;
+
+/**
+ * The checksum contribution of kv slot j, already shifted into the checksum bits of the bitmap
+ * word. `h` is the key's hash (hashKey). The word's checksum is the XOR of the contributions of
+ * its used slots, so an insert or a remove changes used bit and checksum in one 4-byte store.
+ */
+export function slotCheck(h: number, j: number, vLo: number, vHi: number): number {
+  return (fmix32(h ^ Math.imul(vLo, 0x9e3779b1) ^ Math.imul(vHi + j, 0x85ebca77)) << BUCKET_CHECKSUM_SHIFT) >>> 0;
+}
+
+/** The checksum bits the bitmap word of bucket (w, b) should hold for its used slots. */
+export function bucketCheck(w: Uint32Array, b: number): number {
+  const used = w[b + BITMAP] & USED;
+  let check = 0;
+  for (let j = 0; j < BUCKET_KV_SLOTS; j++) {
+    if ((used & (1 << j)) !== 0) {
+      check ^= slotCheck(hashKey(w[b + KEY_LO + j], w[b + KEY_HI + j]), j, w[b + VALUE + 2 * j], w[b + VALUE + 2 * j + 1]);
+    }
+  }
+  return check >>> 0;
+}
+
+/** Whether the checksum bits of bucket (w, b) match its used slots. */
+export function checksumHolds(w: Uint32Array, b: number): boolean {
+  return (w[b + BITMAP] & ~USED) >>> 0 === bucketCheck(w, b);
+}
+
 /** Index of the used slot holding key (lo, hi), or -1. Reads line 0, and line 1 on a low-half match. */
 export function findKey(w: Uint32Array, b: number, lo: number, hi: number): number {
-  let m = w[b + BITMAP];
+  let m = w[b + BITMAP] & USED;
   while (m !== 0) {
     const low = m & -m;
     const j = 31 - Math.clz32(low);

@@ -1,8 +1,8 @@
 // The full consistency check behind PmEHash.check(): every invariant of the structure, verified
 // from the mapped files, compared with what the store keeps in memory. Read-only.
 
-import { BUCKET_FULL_BITMAP, BUCKET_KV_SLOTS, BUCKET_SIZE, MAX_GLOBAL_DEPTH } from '../include-types/layout';
-import { BITMAP, DEPTH, KEY_HI, KEY_LO } from './bucket';
+import { BUCKET_KV_SLOTS, BUCKET_SIZE, MAX_GLOBAL_DEPTH } from '../include-types/layout';
+import { BITMAP, checksumHolds, DEPTH, KEY_HI, KEY_LO, USED } from './bucket';
 import { hashKey } from './hash';
 import type { StoreState } from './store-state';
 
@@ -50,8 +50,8 @@ export function checkStore(s: StoreState): string[] {
       continue;
     }
     depthCount[d]++;
-    const bitmap = w[b + BITMAP];
-    if ((bitmap & ~BUCKET_FULL_BITMAP) !== 0) report(`bucket ${fileId}@${offset}: bitmap ${bitmap} marks slots beyond ${BUCKET_KV_SLOTS}`);
+    const bitmap = w[b + BITMAP] & USED;
+    if (!checksumHolds(w, b)) report(`bucket ${fileId}@${offset}: checksum of its kv slots does not match`);
     const pattern = i & (2 ** d - 1);
     for (let j = 0; j < BUCKET_KV_SLOTS; j++) {
       if ((bitmap & (1 << j)) === 0) continue;

@@ -2,7 +2,7 @@
 // The catalog index of a key is the low globalDepth bits of its hash.
 
 /** murmur3's 32-bit finalizer: a bijection on uint32 with full avalanche. */
-function fmix32(h: number): number {
+export function fmix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;

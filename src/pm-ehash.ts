@@ -7,11 +7,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Kv, SearchResult, Uint64 } from '../include-types/kv';
 import {
-  BUCKET_FULL_BITMAP, BUCKET_KV_SLOTS, BUCKET_SIZE, BUCKET_VALUE_OFFSET, DEFAULT_BUCKETS_PER_PAGE,
-  LogOp, MAX_BUCKETS_PER_PAGE, MAX_GLOBAL_DEPTH, VALUE_SIZE, WORD,
+  BUCKET_FULL_BITMAP, BUCKET_KV_SLOTS, BUCKET_SIZE, DEFAULT_BUCKETS_PER_PAGE,
+  LogOp, MAX_BUCKETS_PER_PAGE, MAX_GLOBAL_DEPTH, WORD,
 } from '../include-types/layout';
 import type { Durability, PmEHashOptions, PmEHashStats } from '../include-types/store';
-import { BITMAP, copySlot, DEPTH, findKey, firstFree, KEY_HI, KEY_LO, VALUE, writeSlot } from './bucket';
+import { BITMAP, copySlot, DEPTH, findKey, firstFree, KEY_HI, KEY_LO, slotCheck, USED, VALUE, writeSlot } from './bucket';
 import { checkStore } from './check';
 import { PmEHashError } from './errors';
 import { CATALOG_FILE, CREATING_FILE, filePath, LOCK_FILE, METADATA_FILE, pageFileName, projectDir } from './files';
@@ -125,8 +125,9 @@ export class PmEHash {
   // ---- word-level operations (no validation, no allocation) ---------------------------
 
   /*
-   * insert: 1. write key and value into a free slot, persist  2. set the slot's bitmap bit,
-   * persist. The bit is the commit point: a crash before it leaves an unused slot.
+   * insert: 1. write key and value into a free slot, persist  2. set the slot's bitmap bit and
+   * fold the slot into the checksum (one 4-byte store), persist. That store is the commit
+   * point: a crash before it leaves an unused slot.
    */
   insertWords(kLo: number, kHi: number, vLo: number, vHi: number): number {
     const h = hashKey(kLo, kHi);
@@ -138,12 +139,13 @@ export class PmEHash {
       const w = this.pageWords[fileId];
       const b = offset >>> 2;
       if (findKey(w, b, kLo, kHi) >= 0) return -1;
-      const bitmap = w[b + BITMAP];
+      const word = w[b + BITMAP];
+      const bitmap = word & USED;
       if (bitmap !== BUCKET_FULL_BITMAP) {
         const j = firstFree(bitmap);
         writeSlot(w, b, j, kLo, kHi, vLo, vHi);
         this.s.pages.persistRange(fileId, offset, BUCKET_SIZE);
-        w[b + BITMAP] = bitmap | (1 << j);
+        w[b + BITMAP] = (word | (1 << j)) ^ slotCheck(h, j, vLo, vHi);
         this.s.pages.persistRange(fileId, offset, WORD);
         this.s.keys++;
         return 0;
@@ -184,27 +186,31 @@ export class PmEHash {
   }
 
   /*
-   * update: 1. log (bucket, slot, new value), persist  2. write the value in place, persist  3. clear
-   * the log. A crash inside 2 (a torn 8-byte value) is redone from the log by recovery.
+   * update: 1. log (bucket, slot, new value), persist  2. write the value in place and the
+   * checksum, persist  3. clear the log. A crash inside 2 is redone from the log by recovery.
    */
   updateWords(kLo: number, kHi: number, vLo: number, vHi: number): number {
     const cw = this.cat;
-    const e = (hashKey(kLo, kHi) & this.mask) * 2;
+    const h = hashKey(kLo, kHi);
+    const e = (h & this.mask) * 2;
     const fileId = cw[e];
     const offset = cw[e + 1];
     const w = this.pageWords[fileId];
     const b = offset >>> 2;
     const j = findKey(w, b, kLo, kHi);
     if (j < 0) return -1;
+    const v = b + VALUE + 2 * j;
+    const word = w[b + BITMAP] ^ slotCheck(h, j, w[v], w[v + 1]) ^ slotCheck(h, j, vLo, vHi);
     this.s.meta.beginLog(LogOp.Update, fileId, offset, j, vLo, vHi, 0);
-    w[b + VALUE + 2 * j] = vLo;
-    w[b + VALUE + 2 * j + 1] = vHi;
-    this.s.pages.persistRange(fileId, offset + BUCKET_VALUE_OFFSET + j * VALUE_SIZE, VALUE_SIZE);
+    w[v] = vLo;
+    w[v + 1] = vHi;
+    w[b + BITMAP] = word;
+    this.s.pages.persistRange(fileId, offset, BUCKET_SIZE);
     this.s.meta.endLog();
     return 0;
   }
 
-  /* remove: clear the slot's bit, persist (one atomic 4-byte store); then merge if emptied. */
+  /* remove: clear the slot's bit and take it out of the checksum (one 4-byte store), persist; then merge if emptied. */
   removeWords(kLo: number, kHi: number): number {
     const h = hashKey(kLo, kHi);
     const cw = this.cat;
@@ -215,11 +221,11 @@ export class PmEHash {
     const b = offset >>> 2;
     const j = findKey(w, b, kLo, kHi);
     if (j < 0) return -1;
-    const bitmap = w[b + BITMAP] & ~(1 << j);
-    w[b + BITMAP] = bitmap;
+    const word = (w[b + BITMAP] & ~(1 << j)) ^ slotCheck(h, j, w[b + VALUE + 2 * j], w[b + VALUE + 2 * j + 1]);
+    w[b + BITMAP] = word;
     this.s.pages.persistRange(fileId, offset, WORD);
     this.s.keys--;
-    if (bitmap === 0 && w[b + DEPTH] > 0) this.mergeEmpty(h & this.mask);
+    if ((word & USED) === 0 && w[b + DEPTH] > 0) this.mergeEmpty(h & this.mask);
     return 0;
   }
 
@@ -229,10 +235,10 @@ export class PmEHash {
    * split of the full bucket B (local depth d) reached from catalog index i:
    *   0. take a free slot N, mark it used in its page bitmap, persist
    *   1. if d == G, double the catalog (its own committed step)
-   *   2. copy into N the keys of B whose hash bit d is 1, local depth d+1, persist N
+   *   2. copy into N the keys of B whose hash bit d is 1 (with their checksum), local depth d+1, persist N
    *   3. log Split(B, N, d, pattern), persist                       <- commit point
    *   4. point the catalog entries of pattern|2^d (mod 2^(d+1)) at N, persist
-   *   5. clear the moved keys' bits in B and set its local depth to d+1, persist
+   *   5. clear the moved keys' bits (and checksum parts) in B, set its local depth to d+1, persist
    *   6. clear the log
    * Before 3, N is unreachable and recovery frees it; from 3 on, recovery redoes 4 and 5.
    */
@@ -256,24 +262,30 @@ export class PmEHash {
     const nOffset = s.pages.offsetOfBucket(id);
     const nw = s.pages.words[nFileId];
     const nb = nOffset >>> 2;
-    const bitmap = w[b + BITMAP];
-    let moved = 0;
-    let nBitmap = 0;
+    const word = w[b + BITMAP];
+    let moved = 0; // used bits leaving B
+    let movedCheck = 0; // their checksum contributions in B
+    let nWord = 0; // N's bitmap word: used bits and checksum
     let k = 0;
     for (let j = 0; j < BUCKET_KV_SLOTS; j++) {
-      if ((bitmap & (1 << j)) === 0 || ((hashKey(w[b + KEY_LO + j], w[b + KEY_HI + j]) >>> d) & 1) === 0) continue;
+      if ((word & (1 << j)) === 0) continue;
+      const h = hashKey(w[b + KEY_LO + j], w[b + KEY_HI + j]);
+      if (((h >>> d) & 1) === 0) continue;
+      const vLo = w[b + VALUE + 2 * j];
+      const vHi = w[b + VALUE + 2 * j + 1];
       copySlot(w, b, j, nw, nb, k);
       moved |= 1 << j;
-      nBitmap |= 1 << k;
+      movedCheck ^= slotCheck(h, j, vLo, vHi);
+      nWord = (nWord | (1 << k)) ^ slotCheck(h, k, vLo, vHi);
       k++;
     }
-    nw[nb + BITMAP] = nBitmap;
+    nw[nb + BITMAP] = nWord;
     nw[nb + DEPTH] = d + 1;
     s.pages.persistBucket(nFileId, nOffset);
 
     s.meta.beginLog(LogOp.Split, fileId, offset, nFileId, nOffset, d, pattern);
     s.catalog.redirect(2 ** s.globalDepth, d + 1, pattern | (2 ** d), nFileId, nOffset);
-    w[b + BITMAP] = bitmap & ~moved;
+    w[b + BITMAP] = (word & ~moved) ^ movedCheck;
     w[b + DEPTH] = d + 1;
     s.pages.persistRange(fileId, offset, BUCKET_SIZE);
     s.meta.endLog();
@@ -305,8 +317,8 @@ export class PmEHash {
       const yOffset = s.catalog.offset(buddy);
       const yw = s.pages.words[yFile];
       if (yw[(yOffset >>> 2) + DEPTH] !== d) break;
-      const xEmpty = xw[(xOffset >>> 2) + BITMAP] === 0;
-      if (!xEmpty && yw[(yOffset >>> 2) + BITMAP] !== 0) break;
+      const xEmpty = (xw[(xOffset >>> 2) + BITMAP] & USED) === 0;
+      if (!xEmpty && (yw[(yOffset >>> 2) + BITMAP] & USED) !== 0) break;
       const [eFile, eOffset, ePattern, sFile, sOffset, sw] = xEmpty
         ? [xFile, xOffset, pattern, yFile, yOffset, yw]
         : [yFile, yOffset, buddy, xFile, xOffset, xw];
@@ -429,7 +441,7 @@ export class PmEHash {
       if (i >= 2 ** d) continue; // visit each bucket once: from its lowest entry
       const w = s.pages.words[s.catalog.fileId(i)];
       const b = s.catalog.offset(i) >>> 2;
-      const bitmap = w[b + BITMAP];
+      const bitmap = w[b + BITMAP] & USED;
       for (let j = 0; j < BUCKET_KV_SLOTS; j++) {
         if ((bitmap & (1 << j)) === 0) continue;
         fn(w[b + KEY_LO + j], w[b + KEY_HI + j], w[b + VALUE + 2 * j], w[b + VALUE + 2 * j + 1]);

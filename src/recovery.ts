@@ -5,11 +5,10 @@
 
 import * as fs from 'node:fs';
 import {
-  BUCKET_FULL_BITMAP, BUCKET_KV_SLOTS, BUCKET_SIZE, BUCKET_VALUE_OFFSET, CATALOG_ENTRY_SIZE,
-  LogOp, MAX_GLOBAL_DEPTH, VALUE_SIZE,
+  BUCKET_KV_SLOTS, BUCKET_SIZE, CATALOG_ENTRY_SIZE, LogOp, MAX_GLOBAL_DEPTH,
 } from '../include-types/layout';
 import type { EhashMetadata } from '../include-types/store';
-import { BITMAP, DEPTH, KEY_HI, KEY_LO, popcount, VALUE } from './bucket';
+import { BITMAP, bucketCheck, checksumHolds, DEPTH, KEY_HI, KEY_LO, popcount, USED, VALUE } from './bucket';
 import { Catalog } from './catalog';
 import { PageTable, pageFileSize } from './data-page';
 import { PmEHashCorruptError } from './errors';
@@ -75,14 +74,16 @@ export function recoverStore(dir: string, persistence: Persistence, contents: Fo
       const w = pages.words[fileId];
       const b = offset >>> 2;
       const depth = w[b + DEPTH];
-      if (depth > md.globalDepth || (w[b + BITMAP] & ~BUCKET_FULL_BITMAP) !== 0) {
-        throw new PmEHashCorruptError(pageFileName(fileId),
-          `bucket at offset ${offset} has local depth ${depth} / bitmap ${w[b + BITMAP]} (global depth ${md.globalDepth})`);
+      if (depth > md.globalDepth) {
+        throw new PmEHashCorruptError(pageFileName(fileId), `bucket at offset ${offset} has local depth ${depth} (global depth ${md.globalDepth})`);
+      }
+      if (!checksumHolds(w, b)) {
+        throw new PmEHashCorruptError(pageFileName(fileId), `bucket at offset ${offset}: checksum of its kv slots does not match`);
       }
       first[id] = i;
       depthOf[id] = depth;
       bucketsAtDepth[depth]++;
-      keys += popcount(w[b + BITMAP]);
+      keys += popcount(w[b + BITMAP] & USED);
     } else if (((first[id] ^ i) & (2 ** depthOf[id] - 1)) !== 0) {
       throw new PmEHashCorruptError(CATALOG_FILE, `entries ${first[id]} and ${i} share a bucket of local depth ${depthOf[id]}`);
     }
@@ -189,9 +190,11 @@ function redo(log: LogRecord, md: EhashMetadata, meta: MetadataFile, catalog: Ca
     case LogOp.Update: {
       const [fileId, offset, slot, valueLo, valueHi] = log.args;
       const w = pages.words[fileId];
-      w[(offset >>> 2) + VALUE + 2 * slot] = valueLo;
-      w[(offset >>> 2) + VALUE + 2 * slot + 1] = valueHi;
-      pages.persistRange(fileId, offset + BUCKET_VALUE_OFFSET + slot * VALUE_SIZE, VALUE_SIZE);
+      const b = offset >>> 2;
+      w[b + VALUE + 2 * slot] = valueLo;
+      w[b + VALUE + 2 * slot + 1] = valueHi;
+      w[b + BITMAP] = (w[b + BITMAP] & USED) | bucketCheck(w, b);
+      pages.persistRange(fileId, offset, BUCKET_SIZE);
       break;
     }
     case LogOp.Split: {
@@ -199,12 +202,13 @@ function redo(log: LogRecord, md: EhashMetadata, meta: MetadataFile, catalog: Ca
       catalog.redirect(md.catalogSize, depth + 1, pattern | (2 ** depth), a2, a3);
       const w = pages.words[a0];
       const b = a1 >>> 2;
-      let bitmap = w[b + BITMAP];
+      let bitmap = w[b + BITMAP] & USED;
       for (let j = 0; j < BUCKET_KV_SLOTS; j++) {
         if ((bitmap & (1 << j)) === 0) continue;
         if ((hashKey(w[b + KEY_LO + j], w[b + KEY_HI + j]) >>> depth) & 1) bitmap &= ~(1 << j);
       }
       w[b + BITMAP] = bitmap;
+      w[b + BITMAP] = bitmap | bucketCheck(w, b);
       w[b + DEPTH] = depth + 1;
       pages.persistRange(a0, a1, BUCKET_SIZE);
       break;

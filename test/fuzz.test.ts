@@ -1,6 +1,7 @@
 // Property-based tests: random operation sequences with random reopen points against a Map,
-// and random corruption of each file kind never crashing the process with anything but a
-// PmEHashCorruptError, nor yielding a store that fails its own consistency check.
+// and random corruption of each file kind: the store is either refused with a
+// PmEHashCorruptError or opens with exactly its original content; never a crash, never a wrong
+// answer without an error.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -99,21 +100,15 @@ test('random corruption of any file is refused or leaves a store that checks cle
       }
       opened++;
       try {
-        // What opened must be structurally sound, and its answers must come from real content:
-        // a corrupted pair can change (the format has no per-pair checksum), nothing else may.
-        const problems = store.check();
-        const entries = store.entries();
-        const differing = entries.filter(([k, v]) => content.get(k) !== v).length;
-        expect(differing).toBeLessThanOrEqual(problems.length > 0 ? entries.length : 1);
-        if (file === 'pm_ehash_metadata' || file === 'pm_ehash_catalog') {
-          expect(problems).toEqual([]);
-          expect(new Map(entries)).toEqual(content);
-        }
+        // Opened despite the damage (it hit bytes that mean nothing, such as an unused slot,
+        // or that recovery rebuilds, such as a page bitmap): then nothing may have changed.
+        expect(store.check()).toEqual([]);
+        expect(new Map(store.entries())).toEqual(content);
       } finally {
         store.close();
       }
     }),
-    { numRuns: 400, seed: 7 },
+    { numRuns: 600, seed: 7 },
   );
   expect(refused).toBeGreaterThan(0);
   expect(opened).toBeGreaterThan(0);
