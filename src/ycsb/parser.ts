@@ -19,6 +19,7 @@ const READ = first4('READ');
 const UPDA = first4('UPDATE');
 const DELE = first4('DELETE');
 const TWO_32 = 4294967296;
+const POW10 = [1, 10, 100, 1000, 10000, 100000];
 const NL = 0x0a;
 const CR = 0x0d;
 const SPACE = 0x20;
@@ -74,7 +75,9 @@ function lineError(buf: Uint8Array, file: string, p: number, line: number, probl
   return new WorkloadError(file, line, `${problem}: "${text}"`);
 }
 
-export function parseWorkload(buf: Uint8Array, file: string): Workload {
+export function parseWorkload(input: Uint8Array, file: string): Workload {
+  // A plain Uint8Array view (not a Buffer subclass) keeps element access monomorphic.
+  const buf = new Uint8Array(input.buffer, input.byteOffset, input.length);
   // Arrays sized for typical lines (about 26 bytes), doubled in the rare case of short lines.
   let capacity = (buf.length >>> 4) + 16;
   let ops = new Uint8Array(capacity);
@@ -103,8 +106,9 @@ export function parseWorkload(buf: Uint8Array, file: string): Workload {
     p += op === OP_READ ? 4 : 6;
     if (p < end && buf[p] !== SPACE && buf[p] !== TAB && buf[p] !== NL && buf[p] !== CR) throw lineError(buf, file, p, line, 'unknown operation');
     while (p < end && (buf[p] === SPACE || buf[p] === TAB)) p++;
-    // key: unsigned decimal. The first 15 digits accumulate exactly in a double (10^15 < 2^53);
-    // the rest (at most 5 for a uint64) are folded in on two uint32 halves.
+    // key: unsigned decimal. The first 15 digits accumulate exactly in a double (10^15 < 2^53),
+    // the rest (at most 5 for a uint64) in a second small number; the two are then combined on
+    // uint32 halves: key = head * 10^n + tail.
     const digitsStart = p;
     let head = 0;
     for (; p < end && p - digitsStart < 15; p++) {
@@ -114,12 +118,19 @@ export function parseWorkload(buf: Uint8Array, file: string): Workload {
     }
     let lo = head >>> 0; // ToUint32: exact modulo 2^32 below 2^53, and much cheaper than %
     let hi = (head - lo) / TWO_32;
+    const tailStart = p;
+    let tail = 0;
     for (; p < end; p++) {
       const d = buf[p] - ZERO;
       if (d < 0 || d > 9) break;
-      const low = lo * 10 + d; // < 2^36: exact
+      tail = tail * 10 + d;
+      if (p - tailStart >= 5) throw lineError(buf, file, p, line, 'key exceeds 2^64-1');
+    }
+    if (p > tailStart) {
+      const scale = POW10[p - tailStart];
+      const low = lo * scale + tail; // < 2^32 * 10^5: exact
       lo = low >>> 0;
-      hi = hi * 10 + (low - lo) / TWO_32;
+      hi = hi * scale + (low - lo) / TWO_32;
       if (hi >= TWO_32) throw lineError(buf, file, p, line, 'key exceeds 2^64-1');
     }
     const digits = p - digitsStart;
