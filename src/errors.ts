@@ -29,3 +29,9 @@ export class PmEHashCorruptError extends PmEHashError {
     this.file = file;
   }
 }
+
+/** An I/O failure of the store, naming what was being done; the system error is the cause. */
+export function ioError(what: string, err: unknown): PmEHashError {
+  const e = err as NodeJS.ErrnoException;
+  return new PmEHashError('PMEHASH_IO', `${what}: ${e.code ?? ''} ${e.message}`.trim(), { cause: err });
+}

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import { MAX_GLOBAL_DEPTH, METADATA_FILE_SIZE } from '../include-types/layout';
 import { Catalog } from './catalog';
 import { PageTable } from './data-page';
-import { PmEHashCorruptError, PmEHashError } from './errors';
+import { PmEHashCorruptError } from './errors';
 import { CATALOG_FILE, CREATING_FILE, filePath, isIgnoredName, LOCK_FILE, METADATA_FILE, pageFileId, pageFileName } from './files';
 import { FreeList } from './free-list';
 import { MetadataFile } from './metadata';
@@ -84,10 +84,5 @@ function createStore(dir: string, persistence: Persistence, bucketsPerPage: numb
   for (let slot = 1; slot < bucketsPerPage; slot++) freeList.put(pages.bucketId(1, pages.bucketOffset(slot)));
   const bucketsAtDepth = new Int32Array(MAX_GLOBAL_DEPTH + 2);
   bucketsAtDepth[0] = 1;
-  return { meta, catalog, pages, freeList, maxFileId: 2, globalDepth: 0, keys: 0, bucketsAtDepth, repairs: [] };
-}
-
-export function ioError(what: string, err: unknown): PmEHashError {
-  const e = err as NodeJS.ErrnoException;
-  return new PmEHashError('PMEHASH_IO', `${what}: ${e.code ?? ''} ${e.message}`.trim(), { cause: err });
+  return { dir, meta, catalog, pages, freeList, maxFileId: 2, globalDepth: 0, keys: 0, bucketsAtDepth, repairs: [] };
 }

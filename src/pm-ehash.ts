@@ -1,25 +1,26 @@
 // PmEHash: the persistent extendible hash table. Public methods validate their arguments and
 // call the word-level operations (keys and values as two uint32 halves), which is also what the
-// YCSB runner drives. Splits, merges and catalog doubling/halving are sequenced here; every
-// persist order is written out above the method that follows it.
+// YCSB runner drives. Each operation's persist order is written out above it; splits, merges
+// and catalog resizing live in structure.ts.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Kv, SearchResult, Uint64 } from '../include-types/kv';
 import {
   BUCKET_FULL_BITMAP, BUCKET_KV_SLOTS, BUCKET_SIZE, DEFAULT_BUCKETS_PER_PAGE,
-  LogOp, MAX_BUCKETS_PER_PAGE, MAX_GLOBAL_DEPTH, WORD,
+  LogOp, MAX_BUCKETS_PER_PAGE, WORD,
 } from '../include-types/layout';
 import type { Durability, PmEHashOptions, PmEHashStats } from '../include-types/store';
-import { BITMAP, copySlot, DEPTH, findKey, firstFree, KEY_HI, KEY_LO, slotCheck, USED, VALUE, writeSlot } from './bucket';
+import { BITMAP, DEPTH, findKey, firstFree, KEY_HI, KEY_LO, slotCheck, USED, VALUE, writeSlot } from './bucket';
 import { checkStore } from './check';
-import { PmEHashError } from './errors';
+import { ioError, PmEHashError } from './errors';
 import { CATALOG_FILE, CREATING_FILE, filePath, LOCK_FILE, METADATA_FILE, pageFileName, projectDir } from './files';
 import { hashKey } from './hash';
 import { acquireLock, releaseLock } from './lock';
-import { ioError, openStore } from './open-store';
+import { openStore } from './open-store';
 import { Persistence } from './region';
 import type { StoreState } from './store-state';
+import { mergeEmpty, split } from './structure';
 import { fromHalves, halves, toHalves } from './uint64';
 
 /** PMEHASH_DIR, else the project's data/ folder. */
@@ -84,9 +85,16 @@ export class PmEHash {
       throw ioError(`cannot open store in ${this.dir}`, err);
     }
     this.repairs = this.s.repairs;
-    this.mask = 2 ** this.s.globalDepth - 1;
+    this.mask = 0;
     this.cat = this.s.catalog.words;
     this.pageWords = this.s.pages.words;
+    this.refresh();
+  }
+
+  /** Re-reads what the hot path caches after the catalog may have doubled, halved or moved. */
+  private refresh(): void {
+    this.mask = 2 ** this.s.globalDepth - 1;
+    this.cat = this.s.catalog.words;
   }
 
   // ---- public API: the course's 0 / -1 contract ------------------------------------------
@@ -150,7 +158,8 @@ export class PmEHash {
         this.s.keys++;
         return 0;
       }
-      this.split(h & this.mask, fileId, offset);
+      split(this.s, h & this.mask, fileId, offset);
+      this.refresh();
     }
   }
 
@@ -225,187 +234,11 @@ export class PmEHash {
     w[b + BITMAP] = word;
     this.s.pages.persistRange(fileId, offset, WORD);
     this.s.keys--;
-    if ((word & USED) === 0 && w[b + DEPTH] > 0) this.mergeEmpty(h & this.mask);
+    if ((word & USED) === 0 && w[b + DEPTH] > 0) {
+      mergeEmpty(this.s, h & this.mask);
+      this.refresh();
+    }
     return 0;
-  }
-
-  // ---- structure changes --------------------------------------------------------------
-
-  /*
-   * split of the full bucket B (local depth d) reached from catalog index i:
-   *   0. take a free slot N, mark it used in its page bitmap, persist
-   *   1. if d == G, double the catalog (its own committed step)
-   *   2. copy into N the keys of B whose hash bit d is 1 (with their checksum), local depth d+1, persist N
-   *   3. log Split(B, N, d, pattern), persist                       <- commit point
-   *   4. point the catalog entries of pattern|2^d (mod 2^(d+1)) at N, persist
-   *   5. clear the moved keys' bits (and checksum parts) in B, set its local depth to d+1, persist
-   *   6. clear the log
-   * Before 3, N is unreachable and recovery frees it; from 3 on, recovery redoes 4 and 5.
-   */
-  private split(i: number, fileId: number, offset: number): void {
-    const s = this.s;
-    const w = s.pages.words[fileId];
-    const b = offset >>> 2;
-    const d = w[b + DEPTH];
-    const pattern = i & (2 ** d - 1);
-    const id = this.allocateBucket();
-    if (d === s.globalDepth) {
-      try {
-        this.doubleCatalog();
-      } catch (err) {
-        this.freeBucket(s.pages.fileIdOfBucket(id), s.pages.offsetOfBucket(id));
-        throw err;
-      }
-    }
-
-    const nFileId = s.pages.fileIdOfBucket(id);
-    const nOffset = s.pages.offsetOfBucket(id);
-    const nw = s.pages.words[nFileId];
-    const nb = nOffset >>> 2;
-    const word = w[b + BITMAP];
-    let moved = 0; // used bits leaving B
-    let movedCheck = 0; // their checksum contributions in B
-    let nWord = 0; // N's bitmap word: used bits and checksum
-    let k = 0;
-    for (let j = 0; j < BUCKET_KV_SLOTS; j++) {
-      if ((word & (1 << j)) === 0) continue;
-      const h = hashKey(w[b + KEY_LO + j], w[b + KEY_HI + j]);
-      if (((h >>> d) & 1) === 0) continue;
-      const vLo = w[b + VALUE + 2 * j];
-      const vHi = w[b + VALUE + 2 * j + 1];
-      copySlot(w, b, j, nw, nb, k);
-      moved |= 1 << j;
-      movedCheck ^= slotCheck(h, j, vLo, vHi);
-      nWord = (nWord | (1 << k)) ^ slotCheck(h, k, vLo, vHi);
-      k++;
-    }
-    nw[nb + BITMAP] = nWord;
-    nw[nb + DEPTH] = d + 1;
-    s.pages.persistBucket(nFileId, nOffset);
-
-    s.meta.beginLog(LogOp.Split, fileId, offset, nFileId, nOffset, d, pattern);
-    s.catalog.redirect(2 ** s.globalDepth, d + 1, pattern | (2 ** d), nFileId, nOffset);
-    w[b + BITMAP] = (word & ~moved) ^ movedCheck;
-    w[b + DEPTH] = d + 1;
-    s.pages.persistRange(fileId, offset, BUCKET_SIZE);
-    s.meta.endLog();
-    s.bucketsAtDepth[d]--;
-    s.bucketsAtDepth[d + 1] += 2;
-  }
-
-  /*
-   * merge, starting from the emptied bucket reached from catalog index i. While a bucket X of
-   * local depth d > 0 and its buddy Y (the same low d-1 bits, depth d) are such that one of
-   * them is empty, the empty one (E) goes and the other (S) takes its entries:
-   *   1. log Merge(E, S, d, E's pattern), persist                    <- commit point
-   *   2. point E's catalog entries at S, persist
-   *   3. set S's local depth to d-1, persist
-   *   4. clear the log; then free E's slot (page bitmap, free list)
-   * Then, while no bucket has local depth G, the catalog halves (one metadata commit).
-   */
-  private mergeEmpty(i: number): void {
-    const s = this.s;
-    for (;;) {
-      const xFile = s.catalog.fileId(i);
-      const xOffset = s.catalog.offset(i);
-      const xw = s.pages.words[xFile];
-      const d = xw[(xOffset >>> 2) + DEPTH];
-      if (d === 0) break;
-      const pattern = i & (2 ** d - 1);
-      const buddy = pattern ^ (2 ** (d - 1));
-      const yFile = s.catalog.fileId(buddy);
-      const yOffset = s.catalog.offset(buddy);
-      const yw = s.pages.words[yFile];
-      if (yw[(yOffset >>> 2) + DEPTH] !== d) break;
-      const xEmpty = (xw[(xOffset >>> 2) + BITMAP] & USED) === 0;
-      if (!xEmpty && (yw[(yOffset >>> 2) + BITMAP] & USED) !== 0) break;
-      const [eFile, eOffset, ePattern, sFile, sOffset, sw] = xEmpty
-        ? [xFile, xOffset, pattern, yFile, yOffset, yw]
-        : [yFile, yOffset, buddy, xFile, xOffset, xw];
-
-      s.meta.beginLog(LogOp.Merge, eFile, eOffset, sFile, sOffset, d, ePattern);
-      s.catalog.redirect(2 ** s.globalDepth, d, ePattern, sFile, sOffset);
-      sw[(sOffset >>> 2) + DEPTH] = d - 1;
-      s.pages.persistRange(sFile, sOffset, BUCKET_SIZE);
-      s.meta.endLog();
-      this.freeBucket(eFile, eOffset);
-      s.bucketsAtDepth[d] -= 2;
-      s.bucketsAtDepth[d - 1]++;
-      i = pattern & (2 ** (d - 1) - 1);
-    }
-    while (s.globalDepth > 0 && s.bucketsAtDepth[s.globalDepth] === 0) this.halveCatalog();
-  }
-
-  /*
-   * doubling: 1. grow the catalog file if needed and copy entries [0, 2^G) to [2^G, 2^(G+1)),
-   * persist  2. commit globalDepth G+1 in the metadata. Before 2 the new half is not live.
-   */
-  private doubleCatalog(): void {
-    const s = this.s;
-    if (s.globalDepth >= MAX_GLOBAL_DEPTH) {
-      throw new PmEHashError('PMEHASH_FULL', `catalog at its maximum depth ${MAX_GLOBAL_DEPTH}: a bucket cannot split further`);
-    }
-    try {
-      s.catalog.prepareDoubling(2 ** s.globalDepth);
-    } catch (err) {
-      throw ioError(`cannot grow ${CATALOG_FILE}`, err);
-    }
-    s.meta.commit(s.maxFileId, s.globalDepth + 1);
-    s.globalDepth++;
-    this.mask = 2 ** s.globalDepth - 1;
-    this.cat = s.catalog.words;
-  }
-
-  /* halving: commit globalDepth G-1 (the upper half stops being live), then shrink the file. */
-  private halveCatalog(): void {
-    const s = this.s;
-    s.meta.commit(s.maxFileId, s.globalDepth - 1);
-    s.globalDepth--;
-    this.mask = 2 ** s.globalDepth - 1;
-    try {
-      s.catalog.shrinkTo(2 ** s.globalDepth);
-    } catch {
-      // Keeping the larger file is harmless: recovery accepts a catalog of 2^(G+1) entries.
-    }
-    this.cat = s.catalog.words;
-  }
-
-  /** Takes a free bucket slot (allocating a page file when none is left) and marks it used. */
-  private allocateBucket(): number {
-    const s = this.s;
-    let id = s.freeList.take();
-    if (id < 0) {
-      this.addPage();
-      id = s.freeList.take();
-    }
-    s.pages.setUsed(s.pages.fileIdOfBucket(id), id % s.pages.bucketsPerPage, true);
-    return id;
-  }
-
-  /*
-   * page allocation: 1. create page file maxFileId (all zero: every slot free)  2. commit
-   * maxFileId+1. A crash between them leaves a file recovery removes.
-   */
-  private addPage(): void {
-    const s = this.s;
-    const fileId = s.maxFileId;
-    try {
-      s.pages.createPage(fileId);
-    } catch (err) {
-      fs.rmSync(filePath(this.dir, pageFileName(fileId)), { force: true });
-      throw ioError(`cannot create page file ${fileId}`, err);
-    }
-    s.meta.commit(fileId + 1, s.globalDepth);
-    s.maxFileId = fileId + 1;
-    for (let slot = 0; slot < s.pages.bucketsPerPage; slot++) {
-      s.freeList.put(s.pages.bucketId(fileId, s.pages.bucketOffset(slot)));
-    }
-  }
-
-  private freeBucket(fileId: number, offset: number): void {
-    const s = this.s;
-    s.pages.setUsed(fileId, s.pages.slotOf(offset), false);
-    s.freeList.put(s.pages.bucketId(fileId, offset));
   }
 
   // ---- whole-store operations ---------------------------------------------------------

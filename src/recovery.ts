@@ -130,7 +130,7 @@ export function recoverStore(dir: string, persistence: Persistence, contents: Fo
   }
 
   return {
-    meta, catalog, pages, freeList, maxFileId: md.maxFileId, globalDepth,
+    dir, meta, catalog, pages, freeList, maxFileId: md.maxFileId, globalDepth,
     keys, bucketsAtDepth, repairs,
   };
 }

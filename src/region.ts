@@ -104,10 +104,9 @@ export function mapFile(file: string): Buffer {
   }
 }
 
-/** Creates (or truncates) `file` as `size` zero bytes and maps it. */
-export function createFile(file: string, size: number, sync: boolean): Buffer {
-  faultHook?.('create', file);
-  const fd = fs.openSync(file, 'w+');
+/** Sets the size of the open file `fd` (new bytes read as zero) and maps all of it. */
+function resizeAndMap(file: string, flags: 'w+' | 'r+', size: number, sync: boolean): Buffer {
+  const fd = fs.openSync(file, flags);
   try {
     fs.ftruncateSync(fd, size);
     if (sync) fs.fsyncSync(fd);
@@ -117,17 +116,16 @@ export function createFile(file: string, size: number, sync: boolean): Buffer {
   }
 }
 
-/** Extends `file` to `size` bytes (new bytes are zero) and returns a new mapping of all of it. */
+/** Creates (or truncates) `file` as `size` zero bytes and maps it. */
+export function createFile(file: string, size: number, sync: boolean): Buffer {
+  faultHook?.('create', file);
+  return resizeAndMap(file, 'w+', size, sync);
+}
+
+/** Extends (or shrinks) `file` to `size` bytes and returns a new mapping of all of it. */
 export function growFile(file: string, size: number, sync: boolean): Buffer {
   faultHook?.('grow', file);
-  const fd = fs.openSync(file, 'r+');
-  try {
-    fs.ftruncateSync(fd, size);
-    if (sync) fs.fsyncSync(fd);
-    return mapFd(fd, size);
-  } finally {
-    fs.closeSync(fd);
-  }
+  return resizeAndMap(file, 'r+', size, sync);
 }
 
 /** fsync of a folder, so that a created or removed name survives an OS crash. */

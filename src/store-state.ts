@@ -7,6 +7,8 @@ import type { FreeList } from './free-list';
 import type { MetadataFile } from './metadata';
 
 export interface StoreState {
+  /** The store folder. */
+  dir: string;
   meta: MetadataFile;
   catalog: Catalog;
   pages: PageTable;

@@ -5,7 +5,7 @@
 import { PmEHash } from '../pm-ehash';
 import type { Durability, PmEHashStats } from '../../include-types/store';
 import { ExpectationTable, EXPECT_ABSENT, EXPECT_KEY, type ReadExpectations } from './expectations';
-import { OP_DELETE, OP_INSERT, OP_NAMES, OP_READ, OP_UPDATE, parseWorkloadFile, type OpName, type Workload } from './parser';
+import { OP_DELETE, OP_INSERT, OP_READ, OP_UPDATE, parseWorkloadFile, type OpName, type Workload } from './parser';
 import { Progress } from './progress';
 
 export interface PhaseReport {
@@ -144,4 +144,3 @@ export function runYcsb(options: YcsbOptions): YcsbReport {
   }
 }
 
-export { OP_NAMES };
