@@ -138,6 +138,7 @@ export class PmEHash {
    * point: a crash before it leaves an unused slot.
    */
   insertWords(kLo: number, kHi: number, vLo: number, vHi: number): number {
+    if (this.closed) this.assertOpen();
     const h = hashKey(kLo, kHi);
     for (;;) {
       const cw = this.cat;
@@ -170,6 +171,7 @@ export class PmEHash {
    * coming one after another. Changes nothing; the return value only keeps the loads alive.
    */
   prefetchWords(lo: Uint32Array, hi: Uint32Array, from: number, to: number): number {
+    if (this.closed) this.assertOpen();
     const cw = this.cat;
     const pages = this.pageWords;
     const mask = this.mask;
@@ -183,6 +185,7 @@ export class PmEHash {
 
   /** Writes the value into out[0] (low half) and out[1] (high half). Returns 0 or -1. */
   searchWords(kLo: number, kHi: number, out: Uint32Array): number {
+    if (this.closed) this.assertOpen();
     const cw = this.cat;
     const e = (hashKey(kLo, kHi) & this.mask) * 2;
     const w = this.pageWords[cw[e]];
@@ -199,6 +202,7 @@ export class PmEHash {
    * checksum, persist  3. clear the log. A crash inside 2 is redone from the log by recovery.
    */
   updateWords(kLo: number, kHi: number, vLo: number, vHi: number): number {
+    if (this.closed) this.assertOpen();
     const cw = this.cat;
     const h = hashKey(kLo, kHi);
     const e = (h & this.mask) * 2;
@@ -221,6 +225,7 @@ export class PmEHash {
 
   /* remove: clear the slot's bit and take it out of the checksum (one 4-byte store), persist; then merge if emptied. */
   removeWords(kLo: number, kHi: number): number {
+    if (this.closed) this.assertOpen();
     const h = hashKey(kLo, kHi);
     const cw = this.cat;
     const e = (h & this.mask) * 2;
@@ -297,7 +302,10 @@ export class PmEHash {
       this.s.catalog.flush();
     }
     this.closed = true;
-    this.s = undefined as unknown as StoreState; // mappings go with the garbage collector
+    // Drop every reference to the mappings: they are unmapped when garbage-collected.
+    this.s = undefined as unknown as StoreState;
+    this.cat = new Uint32Array(0);
+    this.pageWords = [];
     releaseLock(this.dir);
   }
 
