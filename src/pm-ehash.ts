@@ -85,10 +85,9 @@ export class PmEHash {
       throw ioError(`cannot open store in ${this.dir}`, err);
     }
     this.repairs = this.s.repairs;
-    this.mask = 0;
+    this.mask = 2 ** this.s.globalDepth - 1;
     this.cat = this.s.catalog.words;
     this.pageWords = this.s.pages.words;
-    this.refresh();
   }
 
   /** Re-reads what the hot path caches after the catalog may have doubled, halved or moved. */
