@@ -6,9 +6,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { open as openLmdb } from 'lmdb';
 import { PmEHash } from '../src';
-import { ExpectationTable, EXPECT_ABSENT, EXPECT_KEY, type ReadExpectations } from '../src/ycsb/expectations';
+import { ExpectationTable, judgeRead as judge, type ReadExpectations } from '../src/ycsb/expectations';
 import { OP_DELETE, OP_INSERT, OP_READ, OP_UPDATE, parseWorkloadFile, type Workload } from '../src/ycsb/parser';
-import { runPhase, type ReadReport } from '../src/ycsb/runner';
+import { freshStore, runPhase, type ReadReport } from '../src/ycsb/runner';
 import { TypedTable } from './typed-table';
 
 export const CONTENDERS = ['pmehash', 'pmehash-sync', 'lmdb-per-op', 'lmdb-per-phase', 'map-bigint', 'typed-table'] as const;
@@ -48,19 +48,8 @@ function folderBytes(dir: string): number {
   return fs.readdirSync(dir).reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
 }
 
-/** Checks one READ outcome against its expectation. */
-function judge(reads: ReadReport, want: number, found: boolean, isKey: boolean, isComplement: boolean): void {
-  if (!found) {
-    if (want === EXPECT_ABSENT) reads.found++;
-    else reads.missed++;
-  } else if (want === EXPECT_KEY ? isKey : want !== EXPECT_ABSENT && isComplement) reads.found++;
-  else reads.mismatched++;
-}
-
 function runPmEHash(load: Workload, run: Workload, le: ReadExpectations, re: ReadExpectations, dir: string, sync: boolean) {
-  const durability = sync ? 'sync' : 'process';
-  new PmEHash({ dir, durability }).selfDestory();
-  const store = new PmEHash({ dir, durability });
+  const store = freshStore(dir, sync ? 'sync' : 'process');
   const reads: ReadReport = { found: 0, missed: 0, mismatched: 0 };
   const l = runPhase(store, load, le, reads, 'load', false);
   const r = runPhase(store, run, re, reads, 'run', false);

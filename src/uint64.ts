@@ -37,7 +37,7 @@ export function fromHalves(lo: number, hi: number): bigint {
   return (BigInt(hi) << 32n) | BigInt(lo);
 }
 
-/** Exact decimal text of a uint64 given as halves. */
+/** Exact decimal text of a uint64 given as halves (no BigInt below 2^53). */
 export function halvesToString(lo: number, hi: number): string {
-  return fromHalves(lo, hi).toString();
+  return hi < 0x200000 ? String(hi * TWO_32 + lo) : fromHalves(lo, hi).toString();
 }

@@ -1,5 +1,6 @@
 // Splits, catalog doublings, merges down to an empty table, and reuse of freed bucket slots.
 
+import { COURSE_BUCKETS_PER_PAGE, DEFAULT_BUCKETS_PER_PAGE } from '../include-types/layout';
 import { PmEHash } from '../src';
 import { Random } from './helpers/random';
 import { removeTempDirs, tempDir } from './helpers/temp';
@@ -65,7 +66,7 @@ test('removing every key merges buckets down to one and halves the catalog to on
 });
 
 test('freed bucket slots are reused: delete many, insert again, no new page files', () => {
-  for (const bucketsPerPage of [16, 1024]) {
+  for (const bucketsPerPage of [COURSE_BUCKETS_PER_PAGE, DEFAULT_BUCKETS_PER_PAGE]) {
     const store = new PmEHash({ dir: tempDir('reuse'), bucketsPerPage });
     let failed = 0;
     for (let k = 0; k < 50_000; k++) failed += -store.insert({ key: k, value: k });
@@ -84,7 +85,7 @@ test('freed bucket slots are reused: delete many, insert again, no new page file
 
 test('the course page layout (16 buckets a page) works end to end and survives reopen', () => {
   const dir = tempDir('course-layout');
-  let store = new PmEHash({ dir, bucketsPerPage: 16 });
+  let store = new PmEHash({ dir, bucketsPerPage: COURSE_BUCKETS_PER_PAGE });
   for (let k = 0; k < 20_000; k++) store.insert({ key: k, value: k * 2 });
   expect(store.stats().pageFiles).toBeGreaterThan(100);
   store.close();

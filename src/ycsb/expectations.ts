@@ -69,6 +69,26 @@ export class ExpectationTable {
   }
 }
 
-export const EXPECT_ABSENT = 0;
-export const EXPECT_KEY = HOLDS_KEY;
-export const EXPECT_COMPLEMENT = HOLDS_COMPLEMENT;
+const EXPECT_ABSENT = 0;
+
+/** READ outcomes of a run: as expected (a value, or an expected absence), missed, mismatched. */
+export interface ReadReport {
+  found: number;
+  missed: number;
+  mismatched: number;
+}
+
+/**
+ * Counts one READ against its expectation `want`: `found` says whether the store had the key,
+ * `isKey` / `isComplement` whether the value it returned was k / ~k.
+ */
+export function judgeRead(reads: ReadReport, want: number, found: boolean, isKey: boolean, isComplement: boolean): void {
+  if (!found) {
+    if (want === EXPECT_ABSENT) reads.found++;
+    else reads.missed++;
+  } else if (want === HOLDS_KEY ? isKey : want === HOLDS_COMPLEMENT && isComplement) {
+    reads.found++;
+  } else {
+    reads.mismatched++;
+  }
+}

@@ -4,12 +4,12 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { halvesToString } from '../uint64';
 import { fnv64, fnvOut } from './fnv64';
 import { SeededRandom } from './random';
 import type { WorkloadSpec } from './workload-spec';
 import { ScrambledZipfian } from './zipfian';
 
-const TWO_32 = 4294967296;
 const CHUNK = 1 << 20;
 const RUN_OPS = ['READ', 'UPDATE', 'INSERT'];
 
@@ -27,8 +27,7 @@ class LineWriter {
   line(op: string, lo: number, hi: number): void {
     this.used += this.buf.write(op, this.used, 'latin1');
     this.buf[this.used++] = 0x20;
-    const text = hi < 0x200000 ? String(hi * TWO_32 + lo) : ((BigInt(hi) << 32n) | BigInt(lo)).toString();
-    this.used += this.buf.write(text, this.used, 'latin1');
+    this.used += this.buf.write(halvesToString(lo, hi), this.used, 'latin1');
     this.buf[this.used++] = 0x0a;
     if (this.used >= CHUNK) this.flush();
   }
