@@ -2,14 +2,13 @@
 // three runs each; prints medians and the ratios PmEHash / contender, and writes RESULTS.md.
 //   node dist/bench/bench.js [--workload NAME | --load FILE --run FILE] [--runs N] [--out FILE]
 
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { projectDir } from '../src/files';
 import { generateWorkload, loadFile, runFile } from '../src/ycsb/generator';
 import { DEFAULT_SEED, findWorkload } from '../src/ycsb/workload-spec';
 import { CONTENDERS, type ContenderName, type ContenderResult } from './contender';
+import { arg, fmt, machine, measure, median, scratchDir, today } from './measure';
 
 const LABELS: Record<ContenderName, string> = {
   pmehash: 'PmEHash (durability process)',
@@ -19,20 +18,6 @@ const LABELS: Record<ContenderName, string> = {
   'map-bigint': 'Map<bigint, bigint> (in memory)',
   'typed-table': 'typed-array open addressing (in memory)',
 };
-
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
-
-function measure(name: ContenderName, load: string, run: string, scratch: string): ContenderResult {
-  const r = spawnSync(process.execPath, [path.join(__dirname, 'contender.js'), name, load, run, path.join(scratch, name)], { encoding: 'utf8', maxBuffer: 1 << 24 });
-  if (r.status !== 0) throw new Error(`${name} failed: ${r.stderr || r.signal}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!);
-}
 
 function main(): void {
   const runs = Number(arg('--runs') ?? 3);
@@ -48,13 +33,13 @@ function main(): void {
     run = runFile(dir, spec);
   }
   const only = arg('--only')?.split(',') as ContenderName[] | undefined;
-  const scratch = fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'pmehash-bench-'));
+  const scratch = scratchDir('bench');
   const results = new Map<ContenderName, ContenderResult[]>();
   try {
     for (const c of only ?? CONTENDERS) {
       const rs: ContenderResult[] = [];
       for (let i = 0; i < runs; i++) {
-        const r = measure(c, load, run, scratch);
+        const r = measure(c, load, run, path.join(scratch, c));
         if (r.reads.missed + r.reads.mismatched > 0) throw new Error(`${c}: ${r.reads.missed} missed and ${r.reads.mismatched} mismatched reads`);
         rs.push(r);
         process.stderr.write(`${c} run ${i + 1}/${runs}: load ${fmt(r.load.opsPerSec)} ops/s, run ${fmt(r.run.opsPerSec)} ops/s\n`);
@@ -86,8 +71,7 @@ function main(): void {
     const keys = med('pmehash', (r) => r.keys);
     lines.push('', `PmEHash: reopen (recover) ${reopen.toFixed(3)} s; store files ${(bytes / 1e6).toFixed(1)} MB = ${(bytes / (keys * 16)).toFixed(2)}x the raw 16 bytes of its ${fmt(keys)} pairs; workload parsing ${fmt(med('pmehash', (r) => r.parseMBps))} MB/s.`);
   }
-  const machine = `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`;
-  lines.push('', `Stores in ${path.dirname(scratch)}${scratch.startsWith('/dev/shm') ? ' (tmpfs: msync there costs only the system call)' : ''}. Machine: ${machine}. Date: ${new Date().toISOString().slice(0, 10)}.`);
+  lines.push('', `Stores in ${path.dirname(scratch)}${scratch.startsWith('/dev/shm') ? ' (tmpfs: msync there costs only the system call)' : ''}. Machine: ${machine()}. Date: ${today()}.`);
   const table = lines.join('\n');
   process.stdout.write(table + '\n');
   const out = arg('--out');

@@ -2,16 +2,15 @@
 // table per workload) and report/ops.svg (load and run OPS per workload).
 
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { projectDir } from '../src/files';
 import { generateWorkload, loadFile, runFile } from '../src/ycsb/generator';
 import { OP_NAMES } from '../src/ycsb/parser';
 import { runYcsb, type PhaseReport, type YcsbReport } from '../src/ycsb/runner';
 import { DEFAULT_SEED, WORKLOADS } from '../src/ycsb/workload-spec';
+import { fmt as int, machine, scratchDir, today } from './measure';
 import { barChartSvg } from './svg-chart';
 
-const int = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 function mix(p: PhaseReport): string {
   return OP_NAMES.filter((op) => p.mix[op] > 0).map((op) => `${op} ${int(p.mix[op])} (${((100 * p.mix[op]) / p.ops).toFixed(1)}%)`).join(', ');
@@ -39,7 +38,7 @@ function main(): void {
   const outDir = path.join(root, 'report');
   const wlDir = path.join(root, 'workload');
   fs.mkdirSync(outDir, { recursive: true });
-  const storeDir = fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'pmehash-report-'));
+  const storeDir = scratchDir('report');
   const results: Array<[string, YcsbReport]> = [];
   try {
     for (const spec of WORKLOADS) {
@@ -62,7 +61,6 @@ function main(): void {
       { name: 'run phase', color: '#e0883a', values: results.map(([, r]) => r.run.opsPerSec) },
     ],
   }));
-  const machine = `${os.cpus().length} x ${os.cpus()[0]?.model}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`;
   const summary = [
     '| workload | load ops/s | run ops/s | run mix | read misses |',
     '|---|---:|---:|---|---:|',
@@ -71,7 +69,7 @@ function main(): void {
   const text = [
     '# PmEHash YCSB report',
     '',
-    `Written by \`make report\` from a real run on ${new Date().toISOString().slice(0, 10)}. Machine: ${machine}. ` +
+    `Written by \`make report\` from a real run on ${today()}. Machine: ${machine()}. ` +
       'Each workload ran once on a fresh store in tmpfs (`/dev/shm`), durability `process`; parsing is not counted in the phase times.',
     '',
     '![load and run OPS per workload](ops.svg)',
