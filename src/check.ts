@@ -1,7 +1,7 @@
 // The full consistency check behind PmEHash.check(): every invariant of the structure, verified
 // from the mapped files, compared with what the store keeps in memory. Read-only.
 
-import { BUCKET_KV_SLOTS, BUCKET_SIZE, MAX_GLOBAL_DEPTH } from '../include-types/layout';
+import { BUCKET_KV_SLOTS, MAX_GLOBAL_DEPTH } from '../include-types/layout';
 import { BITMAP, checksumHolds, DEPTH, KEY_HI, KEY_LO, USED } from './bucket';
 import { hashKey } from './hash';
 import type { StoreState } from './store-state';
@@ -28,8 +28,7 @@ export function checkStore(s: StoreState): string[] {
   for (let i = 0; i < size; i++) {
     const fileId = catalog.fileId(i);
     const offset = catalog.offset(i);
-    if (fileId < 1 || fileId > pages.pageCount || offset < pages.headerSize || offset >= pages.pageSize ||
-        (offset - pages.headerSize) % BUCKET_SIZE !== 0) {
+    if (!pages.isBucketAddress(fileId, offset)) {
       report(`catalog entry ${i} points outside the pages (${fileId}@${offset})`);
       continue;
     }

@@ -37,17 +37,14 @@ export function recoverStore(dir: string, persistence: Persistence, contents: Fo
   for (let id = 1; id < md.maxFileId; id++) pages.mapPage(id);
 
   // 4. Catalog entries and the pending log record point at bucket slots of existing pages.
-  const validAddress = (fileId: number, offset: number): boolean =>
-    fileId >= 1 && fileId < md.maxFileId && offset >= pages.headerSize &&
-    (offset - pages.headerSize) % BUCKET_SIZE === 0 && offset < pages.pageSize;
   for (let i = 0; i < md.catalogSize; i++) {
-    if (!validAddress(catalog.fileId(i), catalog.offset(i))) {
+    if (!pages.isBucketAddress(catalog.fileId(i), catalog.offset(i))) {
       throw new PmEHashCorruptError(CATALOG_FILE,
         `entry ${i} points outside the pages: fileId ${catalog.fileId(i)} offset ${catalog.offset(i)}`);
     }
   }
   const log = meta.pendingLog();
-  if (log) checkLog(log, md, validAddress);
+  if (log) checkLog(log, md, pages);
 
   // 5. Redo the interrupted operation; then the metadata block is whole again.
   const repairs: string[] = [];
@@ -161,7 +158,8 @@ function logOpName(op: LogOp): string {
   return ['none', 'update', 'split', 'merge', 'metadata change'][op] ?? `op ${op}`;
 }
 
-function checkLog(log: LogRecord, md: EhashMetadata, validAddress: (f: number, o: number) => boolean): void {
+function checkLog(log: LogRecord, md: EhashMetadata, pages: PageTable): void {
+  const validAddress = (fileId: number, offset: number): boolean => pages.isBucketAddress(fileId, offset);
   const [a0, a1, a2, a3, depth, pattern] = log.args;
   const bad = (problem: string): never => {
     throw new PmEHashCorruptError(METADATA_FILE, `log record (${logOpName(log.op)}): ${problem}`);
