@@ -6,6 +6,15 @@ import { CATALOG_ENTRY_SIZE, PM_ADDRESS_FILE_ID_OFFSET, PM_ADDRESS_OFFSET_OFFSET
 import { CATALOG_FILE, filePath } from './files';
 import { growFile, mapFile, createFile, Persistence } from './region';
 
+/**
+ * 2^d for a depth d in [0, 30]. Global and local depths never exceed MAX_GLOBAL_DEPTH (26), so a
+ * shift is exact; `2 ** d` with a variable d compiles to a call of Math.pow, which showed up in
+ * the split path's profile.
+ */
+export function pow2(d: number): number {
+  return 1 << d;
+}
+
 const ENTRY_WORDS = CATALOG_ENTRY_SIZE / WORD;
 const FILE_ID_WORD = PM_ADDRESS_FILE_ID_OFFSET / WORD;
 const OFFSET_WORD = PM_ADDRESS_OFFSET_OFFSET / WORD;
@@ -63,7 +72,7 @@ export class Catalog {
    * persists them. Idempotent: recovery calls it again to redo a split or merge.
    */
   redirect(size: number, depth: number, pattern: number, fileId: number, offset: number): void {
-    const step = 2 ** depth;
+    const step = pow2(depth);
     for (let i = pattern; i < size; i += step) this.set(i, fileId, offset);
     this.persistence.persist(this.buffer, pattern * CATALOG_ENTRY_SIZE, (size - pattern) * CATALOG_ENTRY_SIZE);
   }

@@ -3,6 +3,7 @@
 
 import { BUCKET_KV_SLOTS, MAX_GLOBAL_DEPTH } from '../include-types/layout';
 import { BITMAP, checksumHolds, DEPTH, KEY_HI, KEY_LO, USED } from './bucket';
+import { pow2 } from './catalog';
 import { hashKey } from './hash';
 import type { StoreState } from './store-state';
 
@@ -15,7 +16,7 @@ export function checkStore(s: StoreState): string[] {
   };
   const { catalog, pages } = s;
   const G = s.globalDepth;
-  const size = 2 ** G;
+  const size = pow2(G);
   const slots = pages.pageCount * pages.bucketsPerPage;
   const first = new Int32Array(slots).fill(-1);
   const refs = new Int32Array(slots);
@@ -38,7 +39,7 @@ export function checkStore(s: StoreState): string[] {
     const b = offset >>> 2;
     const d = w[b + DEPTH];
     if (first[id] >= 0) {
-      if (((first[id] ^ i) & (2 ** d - 1)) !== 0) report(`entries ${first[id]} and ${i} disagree on the low ${d} bits of bucket ${fileId}@${offset}`);
+      if (d <= G && ((first[id] ^ i) & (pow2(d) - 1)) !== 0) report(`entries ${first[id]} and ${i} disagree on the low ${d} bits of bucket ${fileId}@${offset}`);
       refs[id]++;
       continue;
     }
@@ -51,13 +52,13 @@ export function checkStore(s: StoreState): string[] {
     depthCount[d]++;
     const bitmap = w[b + BITMAP] & USED;
     if (!checksumHolds(w, b)) report(`bucket ${fileId}@${offset}: checksum of its kv slots does not match`);
-    const pattern = i & (2 ** d - 1);
+    const pattern = i & (pow2(d) - 1);
     for (let j = 0; j < BUCKET_KV_SLOTS; j++) {
       if ((bitmap & (1 << j)) === 0) continue;
       keys++;
       const lo = w[b + KEY_LO + j];
       const hi = w[b + KEY_HI + j];
-      if ((hashKey(lo, hi) & (2 ** d - 1)) !== pattern) {
+      if ((hashKey(lo, hi) & (pow2(d) - 1)) !== pattern) {
         report(`bucket ${fileId}@${offset} slot ${j}: key does not hash to this bucket`);
       }
       for (let k = j + 1; k < BUCKET_KV_SLOTS; k++) {
@@ -79,7 +80,7 @@ export function checkStore(s: StoreState): string[] {
     const reached = first[id] >= 0;
     if (reached) {
       const d = pages.words[fileId][(pages.offsetOfBucket(id) >>> 2) + DEPTH];
-      if (d <= G && refs[id] !== 2 ** (G - d)) report(`bucket ${fileId}@${pages.offsetOfBucket(id)} of depth ${d} is reached from ${refs[id]} entries, expected ${2 ** (G - d)}`);
+      if (d <= G && refs[id] !== pow2(G - d)) report(`bucket ${fileId}@${pages.offsetOfBucket(id)} of depth ${d} is reached from ${refs[id]} entries, expected ${pow2(G - d)}`);
     }
     if (pages.isUsed(fileId, slot) !== reached) report(`page ${fileId} slot ${slot}: bitmap says ${reached ? 'free' : 'used'}, catalog says ${reached ? 'used' : 'free'}`);
     if (reached === (free[id] === 1)) report(`page ${fileId} slot ${slot}: ${reached ? 'in use but on the free list' : 'free but not on the free list'}`);

@@ -13,6 +13,7 @@ import {
 import type { Durability, PmEHashOptions, PmEHashStats } from '../include-types/store';
 import { BITMAP, DEPTH, findKey, firstFree, KEY_HI, KEY_LO, slotCheck, USED, VALUE, writeSlot } from './bucket';
 import { checkStore } from './check';
+import { pow2 } from './catalog';
 import { ioError, PmEHashError } from './errors';
 import { CATALOG_FILE, CREATING_FILE, filePath, LOCK_FILE, METADATA_FILE, pageFileName, projectDir } from './files';
 import { hashKey } from './hash';
@@ -85,14 +86,14 @@ export class PmEHash {
       throw ioError(`cannot open store in ${this.dir}`, err);
     }
     this.repairs = this.s.repairs;
-    this.mask = 2 ** this.s.globalDepth - 1;
+    this.mask = pow2(this.s.globalDepth) - 1;
     this.cat = this.s.catalog.words;
     this.pageWords = this.s.pages.words;
   }
 
   /** Re-reads what the hot path caches after the catalog may have doubled, halved or moved. */
   private refresh(): void {
-    this.mask = 2 ** this.s.globalDepth - 1;
+    this.mask = pow2(this.s.globalDepth) - 1;
     this.cat = this.s.catalog.words;
   }
 
@@ -254,7 +255,7 @@ export class PmEHash {
     for (let d = 0; d <= s.globalDepth; d++) buckets += s.bucketsAtDepth[d];
     return {
       globalDepth: s.globalDepth,
-      catalogSize: 2 ** s.globalDepth,
+      catalogSize: pow2(s.globalDepth),
       buckets,
       pageFiles: s.maxFileId - 1,
       keys: s.keys,
@@ -272,10 +273,10 @@ export class PmEHash {
   forEachWords(fn: (kLo: number, kHi: number, vLo: number, vHi: number) => void): void {
     this.assertOpen();
     const s = this.s;
-    const size = 2 ** s.globalDepth;
+    const size = pow2(s.globalDepth);
     for (let i = 0; i < size; i++) {
       const d = s.pages.words[s.catalog.fileId(i)][(s.catalog.offset(i) >>> 2) + DEPTH];
-      if (i >= 2 ** d) continue; // visit each bucket once: from its lowest entry
+      if (i >= pow2(d)) continue; // visit each bucket once: from its lowest entry
       const w = s.pages.words[s.catalog.fileId(i)];
       const b = s.catalog.offset(i) >>> 2;
       const bitmap = w[b + BITMAP] & USED;

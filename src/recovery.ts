@@ -9,7 +9,7 @@ import {
 } from '../include-types/layout';
 import type { EhashMetadata } from '../include-types/store';
 import { BITMAP, bucketCheck, checksumHolds, DEPTH, KEY_HI, KEY_LO, popcount, USED, VALUE } from './bucket';
-import { Catalog } from './catalog';
+import { Catalog, pow2 } from './catalog';
 import { PageTable, pageFileSize } from './data-page';
 import { PmEHashCorruptError } from './errors';
 import { CATALOG_FILE, filePath, METADATA_FILE, pageFileName } from './files';
@@ -81,16 +81,16 @@ export function recoverStore(dir: string, persistence: Persistence, contents: Fo
       depthOf[id] = depth;
       bucketsAtDepth[depth]++;
       keys += popcount(w[b + BITMAP] & USED);
-    } else if (((first[id] ^ i) & (2 ** depthOf[id] - 1)) !== 0) {
+    } else if (((first[id] ^ i) & (pow2(depthOf[id]) - 1)) !== 0) {
       throw new PmEHashCorruptError(CATALOG_FILE, `entries ${first[id]} and ${i} share a bucket of local depth ${depthOf[id]}`);
     }
     refs[id]++;
   }
   for (let id = 0; id < slots; id++) {
-    if (first[id] >= 0 && refs[id] !== 2 ** (md.globalDepth - depthOf[id])) {
+    if (first[id] >= 0 && refs[id] !== pow2(md.globalDepth - depthOf[id])) {
       const where = `${pageFileName(pages.fileIdOfBucket(id))}@${pages.offsetOfBucket(id)}`;
       throw new PmEHashCorruptError(CATALOG_FILE,
-        `bucket ${where} of local depth ${depthOf[id]} is reached from ${refs[id]} entries, expected ${2 ** (md.globalDepth - depthOf[id])}`);
+        `bucket ${where} of local depth ${depthOf[id]} is reached from ${refs[id]} entries, expected ${pow2(md.globalDepth - depthOf[id])}`);
     }
   }
 
@@ -171,7 +171,7 @@ function checkLog(log: LogRecord, md: EhashMetadata, pages: PageTable): void {
     case LogOp.Split:
     case LogOp.Merge:
       if (!validAddress(a0, a1) || !validAddress(a2, a3)) bad('bucket address out of range');
-      if (depth > md.globalDepth || pattern >= 2 ** depth) bad(`depth ${depth} / pattern ${pattern} out of range`);
+      if (depth > md.globalDepth || pattern >= pow2(depth)) bad(`depth ${depth} / pattern ${pattern} out of range`);
       if (log.op === LogOp.Merge && depth === 0) bad('merge at depth 0');
       break;
     case LogOp.Metadata:
@@ -197,7 +197,7 @@ function redo(log: LogRecord, md: EhashMetadata, meta: MetadataFile, catalog: Ca
     }
     case LogOp.Split: {
       // Publish the new bucket, then drop from the old one the keys that moved.
-      catalog.redirect(md.catalogSize, depth + 1, pattern | (2 ** depth), a2, a3);
+      catalog.redirect(md.catalogSize, depth + 1, pattern | pow2(depth), a2, a3);
       const w = pages.words[a0];
       const b = a1 >>> 2;
       let bitmap = w[b + BITMAP] & USED;

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import { BUCKET_KV_SLOTS, BUCKET_SIZE, LogOp, MAX_GLOBAL_DEPTH } from '../include-types/layout';
 import { BITMAP, copySlot, DEPTH, KEY_HI, KEY_LO, slotCheck, USED, VALUE } from './bucket';
+import { pow2 } from './catalog';
 import { ioError, PmEHashError } from './errors';
 import { CATALOG_FILE, filePath, pageFileName } from './files';
 import { hashKey } from './hash';
@@ -26,7 +27,7 @@ export function split(s: StoreState, i: number, fileId: number, offset: number):
   const w = s.pages.words[fileId];
   const b = offset >>> 2;
   const d = w[b + DEPTH];
-  const pattern = i & (2 ** d - 1);
+  const pattern = i & (pow2(d) - 1);
   const id = allocateBucket(s);
   if (d === s.globalDepth) {
     try {
@@ -63,7 +64,7 @@ export function split(s: StoreState, i: number, fileId: number, offset: number):
   s.pages.persistBucket(nFileId, nOffset);
 
   s.meta.beginLog(LogOp.Split, fileId, offset, nFileId, nOffset, d, pattern);
-  s.catalog.redirect(2 ** s.globalDepth, d + 1, pattern | (2 ** d), nFileId, nOffset);
+  s.catalog.redirect(pow2(s.globalDepth), d + 1, pattern | pow2(d), nFileId, nOffset);
   w[b + BITMAP] = (word & ~moved) ^ movedCheck;
   w[b + DEPTH] = d + 1;
   s.pages.persistRange(fileId, offset, BUCKET_SIZE);
@@ -89,8 +90,8 @@ export function mergeEmpty(s: StoreState, i: number): void {
     const xw = s.pages.words[xFile];
     const d = xw[(xOffset >>> 2) + DEPTH];
     if (d === 0) break;
-    const pattern = i & (2 ** d - 1);
-    const buddy = pattern ^ (2 ** (d - 1));
+    const pattern = i & (pow2(d) - 1);
+    const buddy = pattern ^ pow2(d - 1);
     const yFile = s.catalog.fileId(buddy);
     const yOffset = s.catalog.offset(buddy);
     const yw = s.pages.words[yFile];
@@ -102,14 +103,14 @@ export function mergeEmpty(s: StoreState, i: number): void {
       : [yFile, yOffset, buddy, xFile, xOffset, xw];
 
     s.meta.beginLog(LogOp.Merge, eFile, eOffset, sFile, sOffset, d, ePattern);
-    s.catalog.redirect(2 ** s.globalDepth, d, ePattern, sFile, sOffset);
+    s.catalog.redirect(pow2(s.globalDepth), d, ePattern, sFile, sOffset);
     sw[(sOffset >>> 2) + DEPTH] = d - 1;
     s.pages.persistRange(sFile, sOffset, BUCKET_SIZE);
     s.meta.endLog();
     freeBucket(s, eFile, eOffset);
     s.bucketsAtDepth[d] -= 2;
     s.bucketsAtDepth[d - 1]++;
-    i = pattern & (2 ** (d - 1) - 1);
+    i = pattern & (pow2(d - 1) - 1);
   }
   while (s.globalDepth > 0 && s.bucketsAtDepth[s.globalDepth] === 0) halveCatalog(s);
 }
@@ -123,7 +124,7 @@ function doubleCatalog(s: StoreState): void {
     throw new PmEHashError('PMEHASH_FULL', `catalog at its maximum depth ${MAX_GLOBAL_DEPTH}: a bucket cannot split further`);
   }
   try {
-    s.catalog.prepareDoubling(2 ** s.globalDepth);
+    s.catalog.prepareDoubling(pow2(s.globalDepth));
   } catch (err) {
     throw ioError(`cannot grow ${CATALOG_FILE}`, err);
   }
@@ -136,7 +137,7 @@ function halveCatalog(s: StoreState): void {
   s.meta.commit(s.maxFileId, s.globalDepth - 1);
   s.globalDepth--;
   try {
-    s.catalog.shrinkTo(2 ** s.globalDepth);
+    s.catalog.shrinkTo(pow2(s.globalDepth));
   } catch {
     // Keeping the larger file is harmless: recovery accepts a catalog of 2^(G+1) entries.
   }
