@@ -140,18 +140,39 @@ export class PmEHash {
   insertWords(kLo: number, kHi: number, vLo: number, vHi: number): number {
     if (this.closed) this.assertOpen();
     const h = hashKey(kLo, kHi);
+    const cw = this.cat;
+    const e = (h & this.mask) * 2;
+    const fileId = cw[e];
+    const offset = cw[e + 1];
+    const w = this.pageWords[fileId];
+    const b = offset >>> 2;
+    if (findKey(w, b, kLo, kHi) >= 0) return -1;
+    const word = w[b + BITMAP];
+    if ((word & USED) === BUCKET_FULL_BITMAP) return this.splitAndInsert(h, kLo, kHi, vLo, vHi);
+    const j = firstFree(word & USED);
+    writeSlot(w, b, j, kLo, kHi, vLo, vHi);
+    this.s.pages.persistRange(fileId, offset, BUCKET_SIZE);
+    w[b + BITMAP] = (word | (1 << j)) ^ slotCheck(h, j, vLo, vHi);
+    this.s.pages.persistRange(fileId, offset, WORD);
+    this.s.keys++;
+    return 0;
+  }
+
+  /**
+   * The rare path of insertWords, kept out of it so that the common path stays small enough to
+   * be inlined into its callers: splits the full bucket of hash h (as often as it takes; all
+   * keys may fall on one side) and inserts the key, which is known to be absent.
+   */
+  private splitAndInsert(h: number, kLo: number, kHi: number, vLo: number, vHi: number): number {
     for (;;) {
-      const cw = this.cat;
       const e = (h & this.mask) * 2;
-      const fileId = cw[e];
-      const offset = cw[e + 1];
+      const fileId = this.cat[e];
+      const offset = this.cat[e + 1];
       const w = this.pageWords[fileId];
       const b = offset >>> 2;
-      if (findKey(w, b, kLo, kHi) >= 0) return -1;
       const word = w[b + BITMAP];
-      const bitmap = word & USED;
-      if (bitmap !== BUCKET_FULL_BITMAP) {
-        const j = firstFree(bitmap);
+      if ((word & USED) !== BUCKET_FULL_BITMAP) {
+        const j = firstFree(word & USED);
         writeSlot(w, b, j, kLo, kHi, vLo, vHi);
         this.s.pages.persistRange(fileId, offset, BUCKET_SIZE);
         w[b + BITMAP] = (word | (1 << j)) ^ slotCheck(h, j, vLo, vHi);
