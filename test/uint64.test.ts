@@ -27,6 +27,28 @@ test('edge keys and values are stored exactly and are distinct keys', () => {
   store.close();
 });
 
+test('keys that share a low or a high half stay distinct, including low halves with bit 31 set', () => {
+  const store = new PmEHash({ dir: tempDir('halves') });
+  const keys: bigint[] = [];
+  for (const lo of [0n, 1n, 0x7fffffffn, 0x80000000n, 0xffffffffn]) {
+    for (let hi = 0n; hi < 40n; hi++) keys.push((hi << 32n) | lo); // 40 keys per low half: several buckets
+    keys.push((0xffffffffn << 32n) | lo);
+  }
+  keys.forEach((k, i) => expect(store.insert({ key: k, value: BigInt(i) })).toBe(0));
+  keys.forEach((k) => expect(store.insert({ key: k, value: 0n })).toBe(-1));
+  const out: { value?: bigint } = {};
+  keys.forEach((k, i) => {
+    expect(store.search(k, out)).toBe(0);
+    expect(out.value).toBe(BigInt(i));
+  });
+  // absent keys whose low half is present everywhere
+  for (const lo of [0n, 0x80000000n, 0xffffffffn]) expect(store.search((1000n << 32n) | lo, out)).toBe(-1);
+  keys.filter((_, i) => i % 2 === 0).forEach((k) => expect(store.remove(k)).toBe(0));
+  keys.forEach((k, i) => expect(store.search(k, out)).toBe(i % 2 === 0 ? -1 : 0));
+  expect(store.check()).toEqual([]);
+  store.close();
+});
+
 test.each([
   ['negative number', -1, RangeError],
   ['negative bigint', -1n, RangeError],
