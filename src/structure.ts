@@ -42,22 +42,25 @@ export function split(s: StoreState, i: number, fileId: number, offset: number):
   const nOffset = s.pages.offsetOfBucket(id);
   const nw = s.pages.words[nFileId];
   const nb = nOffset >>> 2;
-  const word = w[b + BITMAP];
+  const word = w[b + BITMAP]; // B is full: every slot j is used
   let moved = 0; // used bits leaving B
   let movedCheck = 0; // their checksum contributions in B
   let nWord = 0; // N's bitmap word: used bits and checksum
-  let k = 0;
+  let k = 0; // N's next slot
+  // Without a branch on the hash bit, which is a coin toss for every key: each slot is copied to
+  // N's slot k, and k advances (and the bits are set) only when the key moves. A copy that does
+  // not move is overwritten by the next one, or left in a slot N does not use.
   for (let j = 0; j < BUCKET_KV_SLOTS; j++) {
-    if ((word & (1 << j)) === 0) continue;
     const h = hashKey(w[b + KEY_LO + j], w[b + KEY_HI + j]);
-    if (((h >>> d) & 1) === 0) continue;
+    const move = (h >>> d) & 1;
+    const all = -move; // all ones when the key moves, else 0
     const vLo = w[b + VALUE + 2 * j];
     const vHi = w[b + VALUE + 2 * j + 1];
     copySlot(w, b, j, nw, nb, k);
-    moved |= 1 << j;
-    movedCheck ^= slotCheck(h, j, vLo, vHi);
-    nWord = (nWord | (1 << k)) ^ slotCheck(h, k, vLo, vHi);
-    k++;
+    moved |= move << j;
+    movedCheck ^= slotCheck(h, j, vLo, vHi) & all;
+    nWord = (nWord | (move << k)) ^ (slotCheck(h, k, vLo, vHi) & all);
+    k += move;
   }
   nw[nb + BITMAP] = nWord;
   nw[nb + DEPTH] = d + 1;
