@@ -26,7 +26,7 @@ export const USED = BUCKET_FULL_BITMAP;
  * its used slots, so an insert or a remove changes used bit and checksum in one 4-byte store.
  */
 export function slotCheck(h: number, j: number, vLo: number, vHi: number): number {
-  return (fmix32(h ^ Math.imul(vLo, 0x9e3779b1) ^ Math.imul(vHi + j, 0x85ebca77)) << BUCKET_CHECKSUM_SHIFT) >>> 0;
+  return fmix32(h ^ Math.imul(vLo, 0x9e3779b1) ^ Math.imul(vHi + j, 0x85ebca77)) << BUCKET_CHECKSUM_SHIFT;
 }
 
 /** The checksum bits the bitmap word of bucket (w, b) should hold for its used slots. */

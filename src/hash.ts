@@ -1,5 +1,7 @@
 // key -> 32-bit hash, in 32-bit integer arithmetic (Math.imul), no BigInt.
-// The catalog index of a key is the low globalDepth bits of its hash.
+// The catalog index of a key is the low globalDepth bits of its hash. Hashes are returned as
+// signed int32 (the same 32 bits): V8 keeps an int32 in a register, while a uint32 above 2^31
+// becomes a double. Every user of a hash takes bits of it.
 
 /** murmur3's 32-bit finalizer: a bijection on uint32 with full avalanche. */
 export function fmix32(h: number): number {
@@ -8,7 +10,7 @@ export function fmix32(h: number): number {
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
-  return h >>> 0;
+  return h | 0;
 }
 
 /**
