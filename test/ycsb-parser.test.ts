@@ -2,7 +2,7 @@
 
 import * as path from 'node:path';
 import * as fs from 'node:fs';
-import { OP_DELETE, OP_INSERT, OP_READ, OP_UPDATE, parseWorkload, parseWorkloadFile, WorkloadError, type Workload } from '../src/ycsb/parser';
+import { CHUNK_BYTES, OP_DELETE, OP_INSERT, OP_READ, OP_UPDATE, parseWorkload, parseWorkloadFile, WorkloadError, type Workload } from '../src/ycsb/parser';
 import { removeTempDirs, tempDir } from './helpers/temp';
 
 afterAll(removeTempDirs);
@@ -69,4 +69,47 @@ test('parses a large file of short lines (arrays grow past their first estimate)
   const w = parseWorkloadFile(file);
   expect(w.count).toBe(100_000);
   expect(w.ops.every((op) => op === OP_READ)).toBe(true);
+});
+
+describe('files are read in chunks', () => {
+  // Lines of every length from 8 to 40 bytes, CRLF and blank lines among them, so that chunk
+  // boundaries fall at every position inside a line.
+  function text(lines: number): string {
+    const ops = ['INSERT', 'READ', 'UPDATE', 'DELETE'];
+    let out = '';
+    for (let i = 0; i < lines; i++) {
+      if (i % 97 === 0) out += '\n';
+      const key = (BigInt(i) * 0x9e3779b97f4a7c15n) % 10n ** BigInt(1 + (i % 19)); // 1 to 19 digits
+      out += `${ops[i % 4]}${' '.repeat(1 + (i % 3))}${key}${i % 5 === 0 ? '\r\n' : '\n'}`;
+    }
+    return out;
+  }
+
+  test('a file of several chunks parses exactly like the same bytes in memory', () => {
+    const body = text(200_000);
+    expect(body.length).toBeGreaterThan(3 * CHUNK_BYTES);
+    const file = path.join(tempDir('parse'), 'big.txt');
+    fs.writeFileSync(file, body + 'READ 7'); // and a last line without a newline
+    const fromFile = parseWorkloadFile(file);
+    const inMemory = parseWorkload(Buffer.from(body + 'READ 7', 'latin1'), file);
+    expect(fromFile.count).toBe(200_001);
+    expect(fromFile.bytes).toBe(body.length + 6);
+    expect(Buffer.from(fromFile.ops)).toEqual(Buffer.from(inMemory.ops));
+    expect(keys(fromFile)).toEqual(keys(inMemory));
+    expect(keys(fromFile)[200_000]).toBe(7n);
+  });
+
+  test('an error after the first chunk names its line', () => {
+    const body = text(100_000);
+    const lines = body.split('\n').length - 1;
+    const file = path.join(tempDir('parse'), 'bad.txt');
+    fs.writeFileSync(file, `${body}INSERT 12x\n`);
+    expect(() => parseWorkloadFile(file)).toThrow(new RegExp(`bad\\.txt:${lines + 1}: key is not an unsigned decimal number: "INSERT 12x"`));
+  });
+
+  test('a line longer than a chunk is refused with its line number', () => {
+    const file = path.join(tempDir('parse'), 'long.txt');
+    fs.writeFileSync(file, `READ 1\nREAD ${'1'.repeat(CHUNK_BYTES)}\n`);
+    expect(() => parseWorkloadFile(file)).toThrow(/long\.txt:2: line longer than/);
+  });
 });
