@@ -65,19 +65,19 @@ function runPmEHash(load: Workload, run: Workload, le: ReadExpectations, re: Rea
 function runTypedTable(load: Workload, run: Workload, le: ReadExpectations, re: ReadExpectations) {
   const table = new TypedTable(load.count + run.count);
   const reads: ReadReport = { found: 0, missed: 0, mismatched: 0 };
-  const out = new Uint32Array(2);
+  const out = new Int32Array(2);
   const go = (w: Workload, expected: ReadExpectations): PhaseResult => {
     let r = 0;
     const t = now();
     for (let i = 0; i < w.count; i++) {
-      const lo = w.keyLo[i];
-      const hi = w.keyHi[i];
+      const lo = w.keyLo[i] | 0; // int32 bits, as the PmEHash runner passes them
+      const hi = w.keyHi[i] | 0;
       switch (w.ops[i]) {
         case OP_INSERT: table.insert(lo, hi, lo, hi); break;
-        case OP_UPDATE: table.update(lo, hi, ~lo >>> 0, ~hi >>> 0); break;
+        case OP_UPDATE: table.update(lo, hi, ~lo, ~hi); break;
         case OP_READ: {
           const found = table.search(lo, hi, out) === 0;
-          judge(reads, expected[r++], found, out[0] === lo && out[1] === hi, out[0] === (~lo >>> 0) && out[1] === (~hi >>> 0));
+          judge(reads, expected[r++], found, out[0] === lo && out[1] === hi, out[0] === ~lo && out[1] === ~hi);
           break;
         }
         case OP_DELETE: throw new Error('the typed-table contender does not delete');

@@ -131,6 +131,9 @@ export class PmEHash {
   }
 
   // ---- word-level operations (no validation, no allocation) ---------------------------
+  // Each half is a 32-bit pattern, given as a uint32 or as the same bits in an int32 (x | 0):
+  // both are stored alike. Callers on a hot path pass int32, which V8 keeps in a register
+  // (a uint32 above 2^31 is a double). Halves read back (searchWords, forEachWords) are uint32.
 
   /*
    * insert: 1. write key and value into a free slot, persist  2. set the slot's bitmap bit and

@@ -68,19 +68,19 @@ export function runPhase(store: PmEHash, w: Workload, expected: ReadExpectations
     const to = Math.min(from + CHUNK, w.count);
     for (let i = from; i < to; i++) {
       if ((i & (BATCH - 1)) === 0) sink ^= store.prefetchWords(keyLo, keyHi, i, Math.min(i + BATCH, to));
-      const lo = keyLo[i];
-      const hi = keyHi[i];
+      const lo = keyLo[i] | 0; // as int32 bits: V8 keeps them in registers (see PmEHash's word API)
+      const hi = keyHi[i] | 0;
       switch (ops[i]) {
         case OP_INSERT:
           if (store.insertWords(lo, hi, lo, hi) !== 0) failed++;
           break;
         case OP_READ: {
           const found = store.searchWords(lo, hi, out) === 0;
-          judgeRead(reads, expected[r++], found, out[0] === lo && out[1] === hi, out[0] === (~lo >>> 0) && out[1] === (~hi >>> 0));
+          judgeRead(reads, expected[r++], found, (out[0] | 0) === lo && (out[1] | 0) === hi, (out[0] | 0) === ~lo && (out[1] | 0) === ~hi);
           break;
         }
         case OP_UPDATE:
-          if (store.updateWords(lo, hi, ~lo >>> 0, ~hi >>> 0) !== 0) failed++;
+          if (store.updateWords(lo, hi, ~lo, ~hi) !== 0) failed++;
           break;
         case OP_DELETE:
           if (store.removeWords(lo, hi) !== 0) failed++;
