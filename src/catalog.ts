@@ -4,7 +4,7 @@
 
 import { CATALOG_ENTRY_SIZE, PM_ADDRESS_FILE_ID_OFFSET, PM_ADDRESS_OFFSET_OFFSET, WORD } from '../include-types/layout';
 import { CATALOG_FILE, filePath } from './files';
-import { growFile, mapFile, createFile, Persistence } from './region';
+import { createFile, growFile, mapFile, Persistence, releaseMapping } from './region';
 
 /**
  * 2^d for a depth d in [0, 30]. Global and local depths never exceed MAX_GLOBAL_DEPTH (26), so a
@@ -82,10 +82,7 @@ export class Catalog {
    * [0, size) to [size, 2*size). The new half is not live until the metadata commit that follows.
    */
   prepareDoubling(size: number): void {
-    if (this.capacity < 2 * size) {
-      this.buffer = growFile(this.path, 2 * size * CATALOG_ENTRY_SIZE, this.persistence.sync);
-      this.words = Catalog.view(this.buffer);
-    }
+    if (this.capacity < 2 * size) this.remap(2 * size);
     const w = this.words;
     w.copyWithin(size * ENTRY_WORDS, 0, size * ENTRY_WORDS);
     this.persistEntries(size, size);
@@ -93,12 +90,23 @@ export class Catalog {
 
   /** After a halving is committed: gives the file back its upper half. */
   shrinkTo(size: number): void {
-    if (this.capacity <= size) return;
-    this.buffer = growFile(this.path, size * CATALOG_ENTRY_SIZE, this.persistence.sync);
+    if (this.capacity > size) this.remap(size);
+  }
+
+  /** Resizes the file to `entries` entries and maps it anew; the old mapping is released. */
+  private remap(entries: number): void {
+    const old = this.buffer;
+    this.buffer = growFile(this.path, entries * CATALOG_ENTRY_SIZE, this.persistence.sync);
     this.words = Catalog.view(this.buffer);
+    releaseMapping(old);
   }
 
   flush(): void {
     this.persistence.persistAll(this.buffer);
+  }
+
+  /** After close: gives back the mapping's resident pages. */
+  release(): void {
+    releaseMapping(this.buffer);
   }
 }

@@ -5,7 +5,7 @@
 
 import { BUCKET_SIZE, PAGE_HEADER_ALIGN, WORD } from '../include-types/layout';
 import { filePath, pageFileName } from './files';
-import { createFile, mapFile, Persistence } from './region';
+import { createFile, mapFile, Persistence, releaseMapping } from './region';
 
 /** Byte size of the page header (slot bitmap, padded) for a page of `bucketsPerPage` slots. */
 export function pageHeaderSize(bucketsPerPage: number): number {
@@ -109,5 +109,10 @@ export class PageTable {
 
   flush(): void {
     for (const b of this.buffers) this.persistence.persistAll(b);
+  }
+
+  /** After close: gives back the resident pages of every mapping. */
+  release(): void {
+    for (const b of this.buffers) releaseMapping(b);
   }
 }

@@ -326,7 +326,10 @@ export class PmEHash {
       this.s.catalog.flush();
     }
     this.closed = true;
-    // Drop every reference to the mappings: they are unmapped when garbage-collected.
+    // Give back the mapped pages now, and drop every reference to the mappings: they are
+    // unmapped only when garbage-collected.
+    this.s.pages.release();
+    this.s.catalog.release();
     this.s = undefined as unknown as StoreState;
     this.cat = new Uint32Array(0);
     this.pageWords = [];

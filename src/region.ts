@@ -80,6 +80,17 @@ export class Persistence {
   }
 }
 
+/**
+ * Gives back a mapping's resident pages at once: mappings are unmapped only when garbage
+ * collected, and until then the pages of a closed store (or of a catalog file mapped anew
+ * after growing) still count in this process's memory. For a shared file mapping,
+ * MADV_DONTNEED only drops the page-table entries: the data stays in the file (dirty pages
+ * included), and the mapping would read it back. Callers never touch the buffer again.
+ */
+export function releaseMapping(buffer: Buffer): void {
+  mmap.advise(buffer, mmap.MADV_DONTNEED);
+}
+
 export type FileOperation = 'create' | 'grow';
 type FaultHook = (op: FileOperation, file: string) => void;
 let faultHook: FaultHook | undefined;
