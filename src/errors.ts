@@ -30,6 +30,18 @@ export class PmEHashCorruptError extends PmEHashError {
   }
 }
 
+/** The store was written by a build with another on-disk format version; nothing was changed. */
+export class PmEHashVersionError extends PmEHashCorruptError {
+  constructor(
+    file: string,
+    readonly version: number,
+    readonly supported: number,
+  ) {
+    super(file, `format version ${version}, this build reads ${supported}`);
+    this.name = 'PmEHashVersionError';
+  }
+}
+
 /** An I/O failure of the store, naming what was being done; the system error is the cause. */
 export function ioError(what: string, err: unknown): PmEHashError {
   const e = err as NodeJS.ErrnoException;

@@ -1,7 +1,7 @@
 // Public exports of pmehash.
 
 export { PmEHash } from './pm-ehash';
-export { PmEHashError, PmEHashCorruptError } from './errors';
+export { PmEHashError, PmEHashCorruptError, PmEHashVersionError } from './errors';
 export type { PmEHashErrorCode } from './errors';
 export type { Kv, PmAddress, SearchResult, Uint64 } from '../include-types/kv';
 export type { Durability, EhashMetadata, PmEHashOptions, PmEHashStats } from '../include-types/store';

@@ -15,7 +15,7 @@ import {
   META_VERSION_OFFSET, METADATA_FILE_SIZE, METADATA_MAGIC, WORD,
 } from '../include-types/layout';
 import { fnv1a32 } from './checksum';
-import { PmEHashCorruptError } from './errors';
+import { PmEHashCorruptError, PmEHashVersionError } from './errors';
 import { METADATA_FILE } from './files';
 import type { Persistence } from './region';
 
@@ -64,7 +64,7 @@ export function parseMetadata(bytes: Buffer): EhashMetadata {
     fail('bad magic: not a pmehash metadata file');
   }
   const version = bytes.readUInt32LE(META_VERSION_OFFSET);
-  if (version !== FORMAT_VERSION) fail(`format version ${version}, this build reads ${FORMAT_VERSION}`);
+  if (version !== FORMAT_VERSION) throw new PmEHashVersionError(METADATA_FILE, version, FORMAT_VERSION);
   const log = readLog(bytes);
   const pending = log?.op === LogOp.Metadata;
   if (!pending && bytes.readUInt32LE(META_CHECKSUM_OFFSET) !== metaChecksum(bytes)) {

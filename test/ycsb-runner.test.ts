@@ -2,7 +2,8 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { PmEHash } from '../src';
+import { FORMAT_VERSION, META_VERSION_OFFSET } from '../include-types/layout';
+import { PmEHash, PmEHashCorruptError, PmEHashVersionError } from '../src';
 import { generateWorkload, loadFile, runFile } from '../src/ycsb/generator';
 import { formatReport } from '../src/ycsb/report';
 import { runYcsb } from '../src/ycsb/runner';
@@ -59,6 +60,32 @@ test('a fresh store each run: an existing store in the folder is replaced', () =
   expect(second.load.failed).toBe(0); // no key was left from the first run
   expect(second.stats).toEqual(first.stats);
   expect(second.reads.mismatched + second.reads.missed).toBe(0);
+});
+
+test('a store of another format version is replaced too; a foreign folder is still refused', () => {
+  const wl = tempDir('wl');
+  const load = path.join(wl, 'load.txt');
+  const run = path.join(wl, 'run.txt');
+  fs.writeFileSync(load, 'INSERT 1\nINSERT 2\n');
+  fs.writeFileSync(run, 'READ 1\n');
+  const dir = tempDir('ycsb');
+  const old = new PmEHash({ dir, bucketsPerPage: 16 });
+  for (let k = 0; k < 2000; k++) old.insert({ key: k, value: k }); // several page files
+  old.close();
+  const meta = path.join(dir, 'pm_ehash_metadata');
+  const bytes = fs.readFileSync(meta);
+  bytes.writeUInt32LE(FORMAT_VERSION - 1, META_VERSION_OFFSET);
+  fs.writeFileSync(meta, bytes);
+  expect(() => new PmEHash({ dir })).toThrow(PmEHashVersionError);
+  const report = runYcsb({ loadFile: load, runFile: run, dir, check: true });
+  expect(report.stats.keys).toBe(2);
+  expect(report.problems).toEqual([]);
+  expect(fs.readdirSync(dir).sort()).toEqual(['1', 'pm_ehash_catalog', 'pm_ehash_metadata']);
+
+  const foreign = tempDir('foreign');
+  fs.writeFileSync(path.join(foreign, 'notes.txt'), 'mine');
+  expect(() => runYcsb({ loadFile: load, runFile: run, dir: foreign })).toThrow(PmEHashCorruptError);
+  expect(fs.readdirSync(foreign)).toEqual(['notes.txt']);
 });
 
 test('pmehash ycsb --json prints one parseable object with the documented shape', () => {

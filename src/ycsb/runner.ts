@@ -2,6 +2,8 @@
 // Parsing and the READ expectations are prepared before the clock starts; the timed loop does
 // nothing but store calls and a compare.
 
+import { PmEHashVersionError } from '../errors';
+import { removeStoreFiles } from '../open-store';
 import { PmEHash } from '../pm-ehash';
 import type { Durability, PmEHashStats } from '../../include-types/store';
 import { ExpectationTable, judgeRead, type ReadExpectations, type ReadReport } from './expectations';
@@ -95,9 +97,17 @@ export function runPhase(store: PmEHash, w: Workload, expected: ReadExpectations
   return { ops: w.count, seconds, opsPerSec: w.count / seconds, mix: mixOf(w), failed };
 }
 
-/** Opens `dir` as a fresh store: an existing store there is destroyed first. */
+/**
+ * Opens `dir` as a fresh store: an existing store there is destroyed first, also one written by
+ * a build of another format version. A damaged or foreign folder is still refused untouched.
+ */
 export function freshStore(dir: string, durability: Durability): PmEHash {
-  new PmEHash({ dir, durability }).selfDestory();
+  try {
+    new PmEHash({ dir, durability }).selfDestory();
+  } catch (err) {
+    if (!(err instanceof PmEHashVersionError)) throw err;
+    removeStoreFiles(dir);
+  }
   return new PmEHash({ dir, durability });
 }
 
