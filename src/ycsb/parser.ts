@@ -54,9 +54,6 @@ export class WorkloadError extends Error {
 export const CHUNK_BYTES = 1 << 20;
 
 export function parseWorkloadFile(file: string): Workload {
-  const fail = (err: unknown): never => {
-    throw new WorkloadError(file, 0, `cannot read workload file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  };
   let fd = -1;
   try {
     fd = fs.openSync(file, 'r');
@@ -64,12 +61,7 @@ export function parseWorkloadFile(file: string): Workload {
     const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
     let kept = 0; // bytes of an unfinished line, moved to the front of the chunk
     for (;;) {
-      let n: number;
-      try {
-        n = fs.readSync(fd, chunk, kept, chunk.length - kept, null);
-      } catch (err) {
-        return fail(err);
-      }
+      const n = fs.readSync(fd, chunk, kept, chunk.length - kept, null);
       const filled = kept + n;
       if (n === 0) {
         builder.parseLines(chunk, filled); // the last line, without a final newline
@@ -85,7 +77,7 @@ export function parseWorkloadFile(file: string): Workload {
     }
   } catch (err) {
     if (err instanceof WorkloadError) throw err;
-    return fail(err);
+    throw new WorkloadError(file, 0, `cannot read workload file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   } finally {
     if (fd >= 0) fs.closeSync(fd);
   }
