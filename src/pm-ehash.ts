@@ -162,30 +162,20 @@ export class PmEHash {
   }
 
   /**
-   * The rare path of insertWords, kept out of it so that the common path stays small enough to
-   * be inlined into its callers: splits the full bucket of hash h (as often as it takes; all
-   * keys may fall on one side) and inserts the key, which is known to be absent.
+   * The rare path of insertWords (about one insert in ten), kept out of its common path: splits
+   * the key's full bucket until the key's bucket has a free slot (all keys may fall on one side
+   * of a split), then inserts it again.
    */
   private splitAndInsert(h: number, kLo: number, kHi: number, vLo: number, vHi: number): number {
     for (;;) {
       const e = (h & this.mask) * 2;
       const fileId = this.cat[e];
       const offset = this.cat[e + 1];
-      const w = this.pageWords[fileId];
-      const b = offset >>> 2;
-      const word = w[b + BITMAP];
-      if ((word & USED) !== BUCKET_FULL_BITMAP) {
-        const j = firstFree(word & USED);
-        writeSlot(w, b, j, kLo, kHi, vLo, vHi);
-        this.s.pages.persistRange(fileId, offset, BUCKET_SIZE);
-        w[b + BITMAP] = (word | (1 << j)) ^ slotCheck(h, j, vLo, vHi);
-        this.s.pages.persistRange(fileId, offset, WORD);
-        this.s.keys++;
-        return 0;
-      }
+      if ((this.pageWords[fileId][(offset >>> 2) + BITMAP] & USED) !== BUCKET_FULL_BITMAP) break;
       split(this.s, h & this.mask, fileId, offset);
       this.refresh();
     }
+    return this.insertWords(kLo, kHi, vLo, vHi);
   }
 
   /**
