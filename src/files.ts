@@ -29,6 +29,18 @@ export function filePath(dir: string, name: string): string {
   return path.join(dir, name);
 }
 
+/** Whether `name` is one of a store's own files (not the lock, which its owner removes). */
+export function isStoreFileName(name: string): boolean {
+  return pageFileId(name) > 0 || name === METADATA_FILE || name === CATALOG_FILE || name === CREATING_FILE;
+}
+
+/** Removes every store file from `dir` (page files, catalog, metadata); other files stay. */
+export function removeStoreFiles(dir: string): void {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (entry.isFile() && isStoreFileName(entry.name)) fs.rmSync(filePath(dir, entry.name), { force: true });
+  }
+}
+
 /** The project folder: the nearest ancestor of this file holding package.json (else the cwd). */
 export function projectDir(): string {
   let dir = __dirname;

@@ -23,17 +23,6 @@ export interface FolderContents {
   pageIds: number[];
 }
 
-/**
- * Removes every store file from `dir` (the folder must hold nothing else, as scanFolder checks).
- * For replacing a store that cannot be opened to destroy itself, such as one of another format
- * version.
- */
-export function removeStoreFiles(dir: string): void {
-  const contents = scanFolder(dir);
-  for (const id of contents.pageIds) fs.rmSync(filePath(dir, pageFileName(id)), { force: true });
-  for (const name of [CATALOG_FILE, METADATA_FILE, CREATING_FILE]) fs.rmSync(filePath(dir, name), { force: true });
-}
-
 /** Lists a store folder and refuses any file in it that is not a store file or hidden. */
 export function scanFolder(dir: string): FolderContents {
   const contents: FolderContents = { hasMetadata: false, creating: false, hasCatalog: false, pageIds: [] };

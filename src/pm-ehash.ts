@@ -15,7 +15,7 @@ import { BITMAP, DEPTH, findKey, firstFree, KEY_HI, KEY_LO, slotCheck, USED, VAL
 import { checkStore } from './check';
 import { pow2 } from './catalog';
 import { ioError, PmEHashError } from './errors';
-import { CATALOG_FILE, CREATING_FILE, filePath, LOCK_FILE, METADATA_FILE, pageFileName, projectDir } from './files';
+import { filePath, METADATA_FILE, projectDir, removeStoreFiles } from './files';
 import { hashKey } from './hash';
 import { acquireLock, releaseLock } from './lock';
 import { openStore } from './open-store';
@@ -326,16 +326,11 @@ export class PmEHash {
     releaseLock(this.dir);
   }
 
-  /** Deletes every file of the store (the course's spelling); the folder is left empty of them. */
+  /** Deletes every file of the store (the course's spelling); other files in the folder stay. */
   selfDestory(): void {
     this.assertOpen();
-    const pageFiles = this.s.maxFileId;
-    this.close();
-    for (let id = 1; id <= pageFiles; id++) fs.rmSync(filePath(this.dir, pageFileName(id)), { force: true });
-    fs.rmSync(filePath(this.dir, CATALOG_FILE), { force: true });
-    fs.rmSync(filePath(this.dir, METADATA_FILE), { force: true });
-    fs.rmSync(filePath(this.dir, CREATING_FILE), { force: true });
-    fs.rmSync(filePath(this.dir, LOCK_FILE), { force: true });
+    this.close(); // also removes the lock file
+    removeStoreFiles(this.dir);
   }
 
   /** Alias of selfDestory with the usual spelling. */

@@ -3,7 +3,7 @@
 // nothing but store calls and a compare.
 
 import { PmEHashVersionError } from '../errors';
-import { removeStoreFiles } from '../open-store';
+import { removeStoreFiles } from '../files';
 import { PmEHash } from '../pm-ehash';
 import type { Durability, PmEHashStats } from '../../include-types/store';
 import { ExpectationTable, judgeRead, type ReadExpectations, type ReadReport } from './expectations';
