@@ -15,6 +15,16 @@ afterAll(removeTempDirs);
 
 const CLI = path.resolve(__dirname, '..', 'src', 'cli', 'main.ts');
 
+/** A load and a run file with the given lines, in a temporary folder. */
+function workloadFiles(loadText: string, runText: string): { load: string; run: string } {
+  const wl = tempDir('wl');
+  const load = path.join(wl, 'load.txt');
+  const run = path.join(wl, 'run.txt');
+  fs.writeFileSync(load, loadText);
+  fs.writeFileSync(run, runText);
+  return { load, run };
+}
+
 test('10w-rw-25-75: every count in the report is right and no read misses', () => {
   const spec = findWorkload('10w-rw-25-75')!;
   const wl = tempDir('wl');
@@ -39,11 +49,7 @@ test('10w-rw-25-75: every count in the report is right and no read misses', () =
 });
 
 test('updates are verified by later reads; deletes make reads expect absence', () => {
-  const wl = tempDir('wl');
-  const load = path.join(wl, 'load.txt');
-  const run = path.join(wl, 'run.txt');
-  fs.writeFileSync(load, 'INSERT 1\nINSERT 2\nINSERT 3\nINSERT 18446744073709551615\n');
-  fs.writeFileSync(run, 'READ 1\nUPDATE 1\nREAD 1\nDELETE 2\nREAD 2\nINSERT 2\nREAD 2\nUPDATE 18446744073709551615\nREAD 18446744073709551615\nUPDATE 9\nINSERT 3\n');
+  const { load, run } = workloadFiles('INSERT 1\nINSERT 2\nINSERT 3\nINSERT 18446744073709551615\n', 'READ 1\nUPDATE 1\nREAD 1\nDELETE 2\nREAD 2\nINSERT 2\nREAD 2\nUPDATE 18446744073709551615\nREAD 18446744073709551615\nUPDATE 9\nINSERT 3\n');
   const report = runYcsb({ loadFile: load, runFile: run, dir: tempDir('ycsb') });
   expect(report.reads).toEqual({ found: 5, missed: 0, mismatched: 0 });
   expect(report.run.failed).toBe(2); // UPDATE of absent 9, INSERT of present 3
@@ -63,11 +69,7 @@ test('a fresh store each run: an existing store in the folder is replaced', () =
 });
 
 test('a store of another format version is replaced too; a foreign folder is still refused', () => {
-  const wl = tempDir('wl');
-  const load = path.join(wl, 'load.txt');
-  const run = path.join(wl, 'run.txt');
-  fs.writeFileSync(load, 'INSERT 1\nINSERT 2\n');
-  fs.writeFileSync(run, 'READ 1\n');
+  const { load, run } = workloadFiles('INSERT 1\nINSERT 2\n', 'READ 1\n');
   const dir = tempDir('ycsb');
   const old = new PmEHash({ dir, bucketsPerPage: 16 });
   for (let k = 0; k < 2000; k++) old.insert({ key: k, value: k }); // several page files
@@ -106,11 +108,7 @@ test('pmehash ycsb --json prints one parseable object with the documented shape'
 });
 
 test('pmehash ycsb on a malformed workload fails with file and line, and runs nothing', () => {
-  const wl = tempDir('wl');
-  const load = path.join(wl, 'load.txt');
-  const run = path.join(wl, 'run.txt');
-  fs.writeFileSync(load, 'INSERT 1\n');
-  fs.writeFileSync(run, 'READ 1\nREAD one\n');
+  const { load, run } = workloadFiles('INSERT 1\n', 'READ 1\nREAD one\n');
   const dir = tempDir('ycsb');
   const child = runChild(CLI, ['ycsb', '--load', load, '--run', run, '--dir', dir]);
   expect(child.status).toBe(1);
