@@ -7,7 +7,7 @@ import { MAX_GLOBAL_DEPTH, METADATA_FILE_SIZE } from '../include-types/layout';
 import { Catalog } from './catalog';
 import { PageTable } from './data-page';
 import { PmEHashCorruptError } from './errors';
-import { CATALOG_FILE, CREATING_FILE, filePath, isIgnoredName, LOCK_FILE, METADATA_FILE, pageFileId, pageFileName } from './files';
+import { CATALOG_FILE, CREATING_FILE, filePath, isIgnoredName, LOCK_FILE, METADATA_FILE, pageFileId, removeStoreFiles } from './files';
 import { FreeList } from './free-list';
 import { MetadataFile } from './metadata';
 import { recoverStore } from './recovery';
@@ -46,9 +46,7 @@ export function openStore(dir: string, persistence: Persistence, bucketsPerPage:
   if (contents.hasMetadata) return recoverStore(dir, persistence, contents);
   if (contents.creating) {
     // A creation the process did not finish: its files hold nothing yet; start it again.
-    fs.rmSync(filePath(dir, CATALOG_FILE), { force: true });
-    for (const id of contents.pageIds) fs.rmSync(filePath(dir, pageFileName(id)));
-    fs.rmSync(filePath(dir, CREATING_FILE));
+    removeStoreFiles(dir);
     return createStore(dir, persistence, bucketsPerPage);
   }
   if (contents.hasCatalog || contents.pageIds.length > 0) {
