@@ -4,7 +4,7 @@
 
 import { CATALOG_ENTRY_SIZE, PM_ADDRESS_FILE_ID_OFFSET, PM_ADDRESS_OFFSET_OFFSET, WORD } from '../include-types/layout';
 import { CATALOG_FILE, filePath } from './files';
-import { createFile, growFile, mapFile, Persistence, releaseMapping } from './region';
+import type { StoreFiles } from './mapped-files';
 
 /**
  * 2^d for a depth d in [0, 30]. Global and local depths never exceed MAX_GLOBAL_DEPTH (26), so a
@@ -25,19 +25,18 @@ export class Catalog {
   words: Uint32Array;
   private readonly path: string;
 
-  private constructor(dir: string, buffer: Buffer, private readonly persistence: Persistence) {
+  private constructor(dir: string, buffer: Buffer, private readonly files: StoreFiles) {
     this.path = filePath(dir, CATALOG_FILE);
     this.buffer = buffer;
     this.words = Catalog.view(buffer);
   }
 
-  static create(dir: string, persistence: Persistence): Catalog {
-    const buffer = createFile(filePath(dir, CATALOG_FILE), CATALOG_ENTRY_SIZE, persistence.sync);
-    return new Catalog(dir, buffer, persistence);
+  static create(dir: string, files: StoreFiles): Catalog {
+    return new Catalog(dir, files.create(filePath(dir, CATALOG_FILE), CATALOG_ENTRY_SIZE), files);
   }
 
-  static open(dir: string, persistence: Persistence): Catalog {
-    return new Catalog(dir, mapFile(filePath(dir, CATALOG_FILE)), persistence);
+  static open(dir: string, files: StoreFiles): Catalog {
+    return new Catalog(dir, files.map(filePath(dir, CATALOG_FILE)), files);
   }
 
   private static view(buffer: Buffer): Uint32Array {
@@ -64,7 +63,7 @@ export class Catalog {
   }
 
   persistEntries(first: number, count: number): void {
-    this.persistence.persist(this.buffer, first * CATALOG_ENTRY_SIZE, count * CATALOG_ENTRY_SIZE);
+    this.files.persist(this.buffer, first * CATALOG_ENTRY_SIZE, count * CATALOG_ENTRY_SIZE);
   }
 
   /**
@@ -74,7 +73,7 @@ export class Catalog {
   redirect(size: number, depth: number, pattern: number, fileId: number, offset: number): void {
     const step = pow2(depth);
     for (let i = pattern; i < size; i += step) this.set(i, fileId, offset);
-    this.persistence.persist(this.buffer, pattern * CATALOG_ENTRY_SIZE, (size - pattern) * CATALOG_ENTRY_SIZE);
+    this.files.persist(this.buffer, pattern * CATALOG_ENTRY_SIZE, (size - pattern) * CATALOG_ENTRY_SIZE);
   }
 
   /**
@@ -96,17 +95,17 @@ export class Catalog {
   /** Resizes the file to `entries` entries and maps it anew; the old mapping is released. */
   private remap(entries: number): void {
     const old = this.buffer;
-    this.buffer = growFile(this.path, entries * CATALOG_ENTRY_SIZE, this.persistence.sync);
+    this.buffer = this.files.resize(this.path, entries * CATALOG_ENTRY_SIZE);
     this.words = Catalog.view(this.buffer);
-    releaseMapping(old);
+    this.files.release(old);
   }
 
   flush(): void {
-    this.persistence.persistAll(this.buffer);
+    this.files.persistAll(this.buffer);
   }
 
   /** After close: gives back the mapping's resident pages. */
   release(): void {
-    releaseMapping(this.buffer);
+    this.files.release(this.buffer);
   }
 }

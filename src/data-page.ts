@@ -5,7 +5,7 @@
 
 import { BUCKET_SIZE, PAGE_HEADER_ALIGN, WORD } from '../include-types/layout';
 import { filePath, pageFileName } from './files';
-import { createFile, mapFile, Persistence, releaseMapping } from './region';
+import type { StoreFiles } from './mapped-files';
 
 /** Byte size of the page header (slot bitmap, padded) for a page of `bucketsPerPage` slots. */
 export function pageHeaderSize(bucketsPerPage: number): number {
@@ -30,7 +30,7 @@ export class PageTable {
   constructor(
     private readonly dir: string,
     readonly bucketsPerPage: number,
-    private readonly persistence: Persistence,
+    private readonly files: StoreFiles,
   ) {
     this.headerSize = pageHeaderSize(bucketsPerPage);
     this.pageSize = pageFileSize(bucketsPerPage);
@@ -70,12 +70,12 @@ export class PageTable {
 
   /** Maps existing page file `fileId` (ids are mapped in order, 1 first). */
   mapPage(fileId: number): void {
-    this.add(fileId, mapFile(filePath(this.dir, pageFileName(fileId))));
+    this.add(fileId, this.files.map(filePath(this.dir, pageFileName(fileId))));
   }
 
   /** Creates page file `fileId`, all slots free, and maps it. */
   createPage(fileId: number): void {
-    this.add(fileId, createFile(filePath(this.dir, pageFileName(fileId)), this.pageSize, this.persistence.sync));
+    this.add(fileId, this.files.create(filePath(this.dir, pageFileName(fileId)), this.pageSize));
   }
 
   private add(fileId: number, buffer: Buffer): void {
@@ -94,25 +94,25 @@ export class PageTable {
     const i = slot >>> 5;
     const bit = 1 << (slot & 31);
     w[i] = used ? w[i] | bit : w[i] & ~bit;
-    this.persistence.persist(this.buffers[fileId - 1], i * WORD, WORD);
+    this.files.persist(this.buffers[fileId - 1], i * WORD, WORD);
   }
 
   /** Persists a whole mapped bucket (used when a new bucket is filled before it is published). */
   persistBucket(fileId: number, offset: number): void {
-    this.persistence.persist(this.buffers[fileId - 1], offset, BUCKET_SIZE);
+    this.files.persist(this.buffers[fileId - 1], offset, BUCKET_SIZE);
   }
 
   /** Persists `length` bytes at `offset` of page `fileId`. */
   persistRange(fileId: number, offset: number, length: number): void {
-    this.persistence.persist(this.buffers[fileId - 1], offset, length);
+    this.files.persist(this.buffers[fileId - 1], offset, length);
   }
 
   flush(): void {
-    for (const b of this.buffers) this.persistence.persistAll(b);
+    for (const b of this.buffers) this.files.persistAll(b);
   }
 
   /** After close: gives back the resident pages of every mapping. */
   release(): void {
-    for (const b of this.buffers) releaseMapping(b);
+    for (const b of this.buffers) this.files.release(b);
   }
 }

@@ -2,6 +2,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { StoreFiles } from './mapped-files';
 
 export const METADATA_FILE = 'pm_ehash_metadata';
 export const CATALOG_FILE = 'pm_ehash_catalog';
@@ -35,10 +36,11 @@ export function isStoreFileName(name: string): boolean {
 }
 
 /** Removes every store file from `dir` (page files, catalog, metadata); other files stay. */
-export function removeStoreFiles(dir: string): void {
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    if (entry.isFile() && isStoreFileName(entry.name)) fs.rmSync(filePath(dir, entry.name), { force: true });
+export function removeStoreFiles(files: StoreFiles, dir: string): void {
+  for (const entry of files.list(dir)) {
+    if (entry.isFile && isStoreFileName(entry.name)) files.remove(filePath(dir, entry.name));
   }
+  files.syncFolder(dir);
 }
 
 /** The project folder: the nearest ancestor of this file holding package.json (else the cwd). */

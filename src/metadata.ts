@@ -17,7 +17,7 @@ import {
 import { fnv1a32 } from './checksum';
 import { PmEHashCorruptError, PmEHashVersionError } from './errors';
 import { METADATA_FILE } from './files';
-import type { Persistence } from './region';
+import type { StoreFiles } from './mapped-files';
 
 const LOG_WORD = LOG_OFFSET / WORD;
 const LOG_OP_WORD = LOG_WORD + LOG_OP_OFFSET / WORD;
@@ -97,7 +97,7 @@ export class MetadataFile {
 
   constructor(
     readonly buffer: Buffer,
-    private readonly persistence: Persistence,
+    private readonly files: StoreFiles,
   ) {
     this.words = new Uint32Array(buffer.buffer, buffer.byteOffset, buffer.length / WORD);
   }
@@ -124,7 +124,7 @@ export class MetadataFile {
     b.writeUInt32LE(globalDepth, META_GLOBAL_DEPTH_OFFSET);
     b.writeUInt32LE(2 ** globalDepth, META_CATALOG_SIZE_OFFSET);
     b.writeUInt32LE(metaChecksum(b), META_CHECKSUM_OFFSET);
-    this.persistence.persist(b, 0, META_BLOCK_SIZE);
+    this.files.persist(b, 0, META_BLOCK_SIZE);
   }
 
   /**
@@ -141,7 +141,7 @@ export class MetadataFile {
     w[LOG_ARGS_WORD + 5] = a5;
     w[LOG_OP_WORD] = op;
     w[LOG_CHECKSUM_WORD] = logChecksum(this.buffer);
-    this.persistence.persist(this.buffer, LOG_OFFSET, LOG_RECORD_SIZE);
+    this.files.persist(this.buffer, LOG_OFFSET, LOG_RECORD_SIZE);
   }
 
   /** Clears the log record: its checksum first, so that a torn clear is never a valid record. */
@@ -149,7 +149,7 @@ export class MetadataFile {
     const w = this.words;
     w[LOG_CHECKSUM_WORD] = 0;
     w[LOG_OP_WORD] = LogOp.None;
-    this.persistence.persist(this.buffer, LOG_OFFSET, LOG_RECORD_SIZE);
+    this.files.persist(this.buffer, LOG_OFFSET, LOG_RECORD_SIZE);
   }
 
   pendingLog(): LogRecord | undefined {

@@ -1,7 +1,7 @@
 // PmEHash: the persistent extendible hash table. Public methods validate their arguments and
 // call the word-level operations (keys and values as two uint32 halves), which is also what the
-// YCSB runner drives. Each operation's persist order is written out above it; splits, merges
-// and catalog resizing live in structure.ts.
+// YCSB runner drives. Each operation follows the persist order of its FORMAT.md section; splits,
+// merges and catalog resizing live in structure.ts.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -19,7 +19,7 @@ import { filePath, METADATA_FILE, projectDir, removeStoreFiles } from './files';
 import { hashKey } from './hash';
 import { acquireLock, releaseLock } from './lock';
 import { openStore } from './open-store';
-import { Persistence } from './region';
+import { MappedFiles, type StoreFiles } from './mapped-files';
 import type { StoreState } from './store-state';
 import { mergeEmpty, split } from './structure';
 import { fromHalves, halves, toHalves } from './uint64';
@@ -56,12 +56,19 @@ export class PmEHash {
   private pageWords: Uint32Array[];
   private closed = false;
   private readonly out = new Uint32Array(2);
+  private readonly files: StoreFiles;
 
-  constructor(options: PmEHashOptions = {}) {
+  /**
+   * Opens the store in `options.dir`, creating it or recovering it. `files` is for tests only:
+   * a double of the mapped-file layer (the store folder itself must exist, for its lock).
+   * @internal
+   */
+  constructor(options: PmEHashOptions = {}, files?: StoreFiles) {
     const { durability, bucketsPerPage } = checkOptions(options);
     this.dir = path.resolve(options.dir ?? defaultDir());
     this.durability = durability;
-    if (options.create === false && !fs.existsSync(filePath(this.dir, METADATA_FILE))) {
+    this.files = files ?? new MappedFiles(durability === 'sync');
+    if (options.create === false && !this.files.exists(filePath(this.dir, METADATA_FILE))) {
       throw new PmEHashError('PMEHASH_NOT_FOUND', `${this.dir}: no pmehash store here`);
     }
     try {
@@ -79,7 +86,7 @@ export class PmEHash {
       throw ioError(`cannot lock store folder ${this.dir}`, err);
     }
     try {
-      this.s = openStore(this.dir, new Persistence(durability === 'sync'), bucketsPerPage);
+      this.s = openStore(this.dir, this.files, bucketsPerPage);
     } catch (err) {
       releaseLock(this.dir);
       if (err instanceof PmEHashError) throw err;
@@ -135,11 +142,7 @@ export class PmEHash {
   // both are stored alike. Callers on a hot path pass int32, which V8 keeps in a register
   // (a uint32 above 2^31 is a double). Halves read back (searchWords, forEachWords) are uint32.
 
-  /*
-   * insert: 1. write key and value into a free slot, persist  2. set the slot's bitmap bit and
-   * fold the slot into the checksum (one 4-byte store), persist. That store is the commit
-   * point: a crash before it leaves an unused slot.
-   */
+  /** FORMAT.md, insert: steps 1 and 2 (the bitmap word is the commit point); a full bucket splits first. */
   insertWords(kLo: number, kHi: number, vLo: number, vHi: number): number {
     if (this.closed) this.assertOpen();
     const h = hashKey(kLo, kHi);
@@ -211,10 +214,7 @@ export class PmEHash {
     return 0;
   }
 
-  /*
-   * update: 1. log (bucket, slot, new value), persist  2. write the value in place and the
-   * checksum, persist  3. clear the log. A crash inside 2 is redone from the log by recovery.
-   */
+  /** FORMAT.md, update: steps 1-3. */
   updateWords(kLo: number, kHi: number, vLo: number, vHi: number): number {
     if (this.closed) this.assertOpen();
     const cw = this.cat;
@@ -237,7 +237,7 @@ export class PmEHash {
     return 0;
   }
 
-  /* remove: clear the slot's bit and take it out of the checksum (one 4-byte store), persist; then merge if emptied. */
+  /** FORMAT.md, remove: step 1, then merge (step 2) when the bucket is empty. */
   removeWords(kLo: number, kHi: number): number {
     if (this.closed) this.assertOpen();
     const h = hashKey(kLo, kHi);
@@ -330,7 +330,7 @@ export class PmEHash {
   selfDestory(): void {
     this.assertOpen();
     this.close(); // also removes the lock file
-    removeStoreFiles(this.dir);
+    removeStoreFiles(this.files, this.dir);
   }
 
   /** Alias of selfDestory with the usual spelling. */

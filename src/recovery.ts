@@ -1,9 +1,7 @@
-// Recovery of an existing store, as numbered steps. Steps 1-4 only read and validate: a corrupt
-// or foreign folder is refused with PmEHashCorruptError before anything is written. Steps 5-8
-// redo the logged operation a crash interrupted, then rebuild what lives only in memory.
-// Running recovery twice gives the same state as running it once.
+// Recovery of an existing store: the numbered steps of FORMAT.md, "Recovery (on open)", each
+// marked below by its number. Steps 1-4 only read and validate; the later ones are idempotent,
+// so a crash inside recovery is recovered by the next open.
 
-import * as fs from 'node:fs';
 import {
   BUCKET_KV_SLOTS, BUCKET_SIZE, CATALOG_ENTRY_SIZE, LogOp, MAX_GLOBAL_DEPTH,
 } from '../include-types/layout';
@@ -16,27 +14,26 @@ import { CATALOG_FILE, filePath, METADATA_FILE, pageFileName } from './files';
 import { FreeList } from './free-list';
 import { hashKey } from './hash';
 import { MetadataFile, parseMetadata, type LogRecord } from './metadata';
-import type { FolderContents } from './open-store';
-import { mapFile, Persistence } from './region';
+import type { FolderContents } from './folder';
+import type { StoreFiles } from './mapped-files';
 import type { StoreState } from './store-state';
+import { halveUnusedLevels, shrinkCatalog } from './structure';
 
-export function recoverStore(dir: string, persistence: Persistence, contents: FolderContents): StoreState {
-  // 1. Metadata: size, magic, version, checksum (or a pending metadata log record).
-  const metaBytes = fs.readFileSync(filePath(dir, METADATA_FILE));
+export function recoverStore(dir: string, files: StoreFiles, contents: FolderContents): StoreState {
+  // Step 1: the metadata.
+  const metaBytes = files.read(filePath(dir, METADATA_FILE));
   const md = parseMetadata(metaBytes);
 
-  // 2. Files present: catalog sized for 2^G entries (2^(G+1) mid-doubling), page files
-  //    1 .. maxFileId-1 all present with the fixed size. A file named maxFileId is a page whose
-  //    allocation a crash interrupted before the metadata commit; it holds nothing and is removed.
-  checkFiles(dir, md, contents);
+  // Step 2: the files present.
+  checkFiles(files, dir, md, contents);
 
-  // 3. Map everything (mapping changes nothing).
-  const meta = new MetadataFile(mapFile(filePath(dir, METADATA_FILE)), persistence);
-  const catalog = Catalog.open(dir, persistence);
-  const pages = new PageTable(dir, md.bucketsPerPage, persistence);
+  // Step 3: map every file.
+  const meta = new MetadataFile(files.map(filePath(dir, METADATA_FILE)), files);
+  const catalog = Catalog.open(dir, files);
+  const pages = new PageTable(dir, md.bucketsPerPage, files);
   for (let id = 1; id < md.maxFileId; id++) pages.mapPage(id);
 
-  // 4. Catalog entries and the pending log record point at bucket slots of existing pages.
+  // Step 4: addresses in the catalog and the log.
   for (let i = 0; i < md.catalogSize; i++) {
     if (!pages.isBucketAddress(catalog.fileId(i), catalog.offset(i))) {
       throw new PmEHashCorruptError(CATALOG_FILE,
@@ -46,16 +43,14 @@ export function recoverStore(dir: string, persistence: Persistence, contents: Fo
   const log = meta.pendingLog();
   if (log) checkLog(log, md, pages);
 
-  // 5. Redo the interrupted operation; then the metadata block is whole again.
+  // Step 5: redo the logged operation.
   const repairs: string[] = [];
   if (log) {
     redo(log, md, meta, catalog, pages);
     repairs.push(`redid an interrupted ${logOpName(log.op)}`);
   }
 
-  // 6. Structure: every bucket of local depth d is reached from exactly the 2^(G-d) entries
-  //    that share its low d bits; nothing else is trusted below.
-  // Bucket memory is read once per bucket (at its first entry); later entries use depthOf.
+  // Step 6: the structure. Bucket memory is read once per bucket (at its first entry); later entries use depthOf.
   const slots = pages.pageCount * md.bucketsPerPage;
   const refs = new Int32Array(slots);
   const first = new Int32Array(slots).fill(-1);
@@ -94,8 +89,7 @@ export function recoverStore(dir: string, persistence: Persistence, contents: Fo
     }
   }
 
-  // 7. Page bitmaps := the slots the catalog reaches (a crash may have left a slot marked used
-  //    that nothing reaches, or freed but not yet cleared); the free list is every other slot.
+  // Step 7: page bitmaps and free list.
   const freeList = new FreeList();
   let repairedBits = 0;
   for (let id = 0; id < slots; id++) {
@@ -110,31 +104,30 @@ export function recoverStore(dir: string, persistence: Persistence, contents: Fo
   }
   if (repairedBits > 0) repairs.push(`repaired ${repairedBits} page bitmap bit(s)`);
 
-  // 8. Halve the catalog while no bucket has local depth G (a crash can come between a doubling
-  //    and the split it was made for).
-  let globalDepth = md.globalDepth;
-  while (globalDepth > 0 && bucketsAtDepth[globalDepth] === 0) {
-    globalDepth--;
-    meta.commit(md.maxFileId, globalDepth);
-    repairs.push(`halved the catalog to depth ${globalDepth}`);
-  }
-
-  // 9. Remove the page file of an allocation the crash interrupted, and a catalog half left by
-  //    an interrupted halving.
-  if (contents.pageIds.includes(md.maxFileId)) {
-    fs.rmSync(filePath(dir, pageFileName(md.maxFileId)));
-    repairs.push(`removed unused page file ${md.maxFileId}`);
-  }
-
-  return {
-    dir, meta, catalog, pages, freeList, maxFileId: md.maxFileId, globalDepth,
+  const s: StoreState = {
+    dir, files, meta, catalog, pages, freeList, maxFileId: md.maxFileId, globalDepth: md.globalDepth,
     keys, bucketsAtDepth, repairs,
   };
+
+  // Step 8: halve the catalog while no bucket has depth G.
+  const levels = halveUnusedLevels(s);
+  if (levels > 0) repairs.push(`halved the catalog ${levels} level(s) to depth ${s.globalDepth}`);
+
+  // Step 9: trim the catalog file, remove an unfinished page file.
+  if (catalog.capacity > pow2(s.globalDepth)) {
+    shrinkCatalog(s, pow2(s.globalDepth));
+    repairs.push(`trimmed ${CATALOG_FILE} to its 2^${s.globalDepth} live entries`);
+  }
+  if (contents.pageIds.includes(md.maxFileId)) {
+    files.remove(filePath(dir, pageFileName(md.maxFileId)));
+    repairs.push(`removed unused page file ${md.maxFileId}`);
+  }
+  return s;
 }
 
-function checkFiles(dir: string, md: EhashMetadata, contents: FolderContents): void {
+function checkFiles(files: StoreFiles, dir: string, md: EhashMetadata, contents: FolderContents): void {
   if (!contents.hasCatalog) throw new PmEHashCorruptError(CATALOG_FILE, 'missing');
-  const catalogBytes = fs.statSync(filePath(dir, CATALOG_FILE)).size;
+  const catalogBytes = files.size(filePath(dir, CATALOG_FILE));
   const live = md.catalogSize * CATALOG_ENTRY_SIZE;
   if (catalogBytes !== live && catalogBytes !== 2 * live) {
     throw new PmEHashCorruptError(CATALOG_FILE,
@@ -149,7 +142,7 @@ function checkFiles(dir: string, md: EhashMetadata, contents: FolderContents): v
   const size = pageFileSize(md.bucketsPerPage);
   for (let id = 1; id < md.maxFileId; id++) {
     if (!present.has(id)) throw new PmEHashCorruptError(pageFileName(id), `page file missing (metadata maxFileId ${md.maxFileId})`);
-    const actual = fs.statSync(filePath(dir, pageFileName(id))).size;
+    const actual = files.size(filePath(dir, pageFileName(id)));
     if (actual !== size) throw new PmEHashCorruptError(pageFileName(id), `size is ${actual} bytes, expected ${size}`);
   }
 }
@@ -181,7 +174,7 @@ function checkLog(log: LogRecord, md: EhashMetadata, pages: PageTable): void {
   }
 }
 
-/** Redoes a logged operation from its record (idempotent), then clears the log. */
+/** Step 5: redoes a logged operation from its record (idempotent), then clears the log. */
 function redo(log: LogRecord, md: EhashMetadata, meta: MetadataFile, catalog: Catalog, pages: PageTable): void {
   const [a0, a1, a2, a3, depth, pattern] = log.args;
   switch (log.op) {

@@ -4,11 +4,14 @@
 import type { Catalog } from './catalog';
 import type { PageTable } from './data-page';
 import type { FreeList } from './free-list';
+import type { StoreFiles } from './mapped-files';
 import type { MetadataFile } from './metadata';
 
 export interface StoreState {
   /** The store folder. */
   dir: string;
+  /** The folder's files: mapping, persist, creation and removal. */
+  files: StoreFiles;
   meta: MetadataFile;
   catalog: Catalog;
   pages: PageTable;

@@ -1,9 +1,8 @@
 // Structure changes of the extendible hash: bucket split and merge, catalog doubling and
-// halving, bucket-slot allocation and page files. Each function states its persist order and
-// what recovery finds if a crash comes between two steps. They work on the store's state; the
-// caller (PmEHash) refreshes what it caches about the catalog afterwards.
+// halving, bucket-slot allocation and page files. Each follows the persist order of its section
+// in FORMAT.md, cited by step. They work on the store's state; the caller (PmEHash) refreshes
+// what it caches about the catalog afterwards.
 
-import * as fs from 'node:fs';
 import { BUCKET_KV_SLOTS, BUCKET_SIZE, LogOp, MAX_GLOBAL_DEPTH } from '../include-types/layout';
 import { BITMAP, copySlot, DEPTH, KEY_HI, KEY_LO, slotCheck, USED, VALUE } from './bucket';
 import { pow2 } from './catalog';
@@ -12,24 +11,14 @@ import { CATALOG_FILE, filePath, pageFileName } from './files';
 import { hashKey } from './hash';
 import type { StoreState } from './store-state';
 
-/*
- * split of the full bucket B (local depth d) reached from catalog index i:
- *   0. take a free slot N, mark it used in its page bitmap, persist
- *   1. if d == G, double the catalog (its own committed step)
- *   2. copy into N the keys of B whose hash bit d is 1 (with their checksum), local depth d+1, persist N
- *   3. log Split(B, N, d, pattern), persist                       <- commit point
- *   4. point the catalog entries of pattern|2^d (mod 2^(d+1)) at N, persist
- *   5. clear the moved keys' bits (and checksum parts) in B, set its local depth to d+1, persist
- *   6. clear the log
- * Before 3, N is unreachable and recovery frees it; from 3 on, recovery redoes 4 and 5.
- */
+/** Splits the full bucket at (fileId, offset), reached from catalog index i: FORMAT.md, split. */
 export function split(s: StoreState, i: number, fileId: number, offset: number): void {
   const w = s.pages.words[fileId];
   const b = offset >>> 2;
   const d = w[b + DEPTH];
   const pattern = i & (pow2(d) - 1);
-  const id = allocateBucket(s);
-  if (d === s.globalDepth) {
+  const id = allocateBucket(s); // step 1
+  if (d === s.globalDepth) { // step 2
     try {
       doubleCatalog(s);
     } catch (err) {
@@ -42,6 +31,7 @@ export function split(s: StoreState, i: number, fileId: number, offset: number):
   const nOffset = s.pages.offsetOfBucket(id);
   const nw = s.pages.words[nFileId];
   const nb = nOffset >>> 2;
+  // Step 3.
   const word = w[b + BITMAP]; // B is full: every slot j is used
   let moved = 0; // used bits leaving B
   let movedCheck = 0; // their checksum contributions in B
@@ -66,25 +56,20 @@ export function split(s: StoreState, i: number, fileId: number, offset: number):
   nw[nb + DEPTH] = d + 1;
   s.pages.persistBucket(nFileId, nOffset);
 
-  s.meta.beginLog(LogOp.Split, fileId, offset, nFileId, nOffset, d, pattern);
-  s.catalog.redirect(pow2(s.globalDepth), d + 1, pattern | pow2(d), nFileId, nOffset);
-  w[b + BITMAP] = (word & ~moved) ^ movedCheck;
+  s.meta.beginLog(LogOp.Split, fileId, offset, nFileId, nOffset, d, pattern); // step 4
+  s.catalog.redirect(pow2(s.globalDepth), d + 1, pattern | pow2(d), nFileId, nOffset); // step 5
+  w[b + BITMAP] = (word & ~moved) ^ movedCheck; // step 6
   w[b + DEPTH] = d + 1;
   s.pages.persistRange(fileId, offset, BUCKET_SIZE);
-  s.meta.endLog();
+  s.meta.endLog(); // step 7
   s.bucketsAtDepth[d]--;
   s.bucketsAtDepth[d + 1] += 2;
 }
 
-/*
- * merge, starting from the emptied bucket reached from catalog index i. While a bucket X of
- * local depth d > 0 and its buddy Y (the same low d-1 bits, depth d) are such that one of
- * them is empty, the empty one (E) goes and the other (S) takes its entries:
- *   1. log Merge(E, S, d, E's pattern), persist                    <- commit point
- *   2. point E's catalog entries at S, persist
- *   3. set S's local depth to d-1, persist
- *   4. clear the log; then free E's slot (page bitmap, free list)
- * Then, while no bucket has local depth G, the catalog halves (one metadata commit).
+/**
+ * Merges the emptied bucket reached from catalog index i with its buddy, and the survivor with
+ * its own buddy while one of a pair is empty; then halves the catalog while no bucket has local
+ * depth G. FORMAT.md, merge and catalog halving.
  */
 export function mergeEmpty(s: StoreState, i: number): void {
   for (;;) {
@@ -105,23 +90,27 @@ export function mergeEmpty(s: StoreState, i: number): void {
       ? [xFile, xOffset, pattern, yFile, yOffset, yw]
       : [yFile, yOffset, buddy, xFile, xOffset, xw];
 
-    s.meta.beginLog(LogOp.Merge, eFile, eOffset, sFile, sOffset, d, ePattern);
-    s.catalog.redirect(pow2(s.globalDepth), d, ePattern, sFile, sOffset);
-    sw[(sOffset >>> 2) + DEPTH] = d - 1;
+    s.meta.beginLog(LogOp.Merge, eFile, eOffset, sFile, sOffset, d, ePattern); // step 1
+    s.catalog.redirect(pow2(s.globalDepth), d, ePattern, sFile, sOffset); // step 2
+    sw[(sOffset >>> 2) + DEPTH] = d - 1; // step 3
     s.pages.persistRange(sFile, sOffset, BUCKET_SIZE);
-    s.meta.endLog();
-    freeBucket(s, eFile, eOffset);
+    s.meta.endLog(); // step 4
+    freeBucket(s, eFile, eOffset); // step 5
     s.bucketsAtDepth[d] -= 2;
     s.bucketsAtDepth[d - 1]++;
     i = pattern & (pow2(d - 1) - 1);
   }
-  while (s.globalDepth > 0 && s.bucketsAtDepth[s.globalDepth] === 0) halveCatalog(s);
+  halveUnusedLevels(s);
 }
 
-/*
- * doubling: 1. grow the catalog file if needed and copy entries [0, 2^G) to [2^G, 2^(G+1)),
- * persist  2. commit globalDepth G+1 in the metadata. Before 2 the new half is not live.
- */
+/** Halves the catalog while no bucket has local depth G; returns the number of levels. */
+export function halveUnusedLevels(s: StoreState): number {
+  let levels = 0;
+  for (; s.globalDepth > 0 && s.bucketsAtDepth[s.globalDepth] === 0; levels++) halveCatalog(s);
+  return levels;
+}
+
+/** FORMAT.md, catalog doubling: steps 1-2. */
 function doubleCatalog(s: StoreState): void {
   if (s.globalDepth >= MAX_GLOBAL_DEPTH) {
     throw new PmEHashError('PMEHASH_FULL', `catalog at its maximum depth ${MAX_GLOBAL_DEPTH}: a bucket cannot split further`);
@@ -135,14 +124,21 @@ function doubleCatalog(s: StoreState): void {
   s.globalDepth++;
 }
 
-/* halving: commit globalDepth G-1 (the upper half stops being live), then shrink the file. */
+/** FORMAT.md, catalog halving: steps 1-3. */
 function halveCatalog(s: StoreState): void {
+  shrinkCatalog(s, pow2(s.globalDepth));
   s.meta.commit(s.maxFileId, s.globalDepth - 1);
   s.globalDepth--;
+  shrinkCatalog(s, pow2(s.globalDepth));
+}
+
+/** Shrinks the catalog file to `entries` when it is larger. */
+export function shrinkCatalog(s: StoreState, entries: number): void {
   try {
-    s.catalog.shrinkTo(pow2(s.globalDepth));
+    s.catalog.shrinkTo(entries);
   } catch {
-    // Keeping the larger file is harmless: recovery accepts a catalog of 2^(G+1) entries.
+    // A larger file is harmless until the next halving, whose step 1 tries again; recovery
+    // accepts a catalog of 2^(G+1) entries and trims it.
   }
 }
 
@@ -157,18 +153,16 @@ function allocateBucket(s: StoreState): number {
   return id;
 }
 
-/*
- * page allocation: 1. create page file maxFileId (all zero: every slot free)  2. commit
- * maxFileId+1. A crash between them leaves a file recovery removes.
- */
+/** FORMAT.md, page allocation: steps 1-2; the new page's slots join the free list. */
 function addPage(s: StoreState): void {
   const fileId = s.maxFileId;
   try {
     s.pages.createPage(fileId);
   } catch (err) {
-    fs.rmSync(filePath(s.dir, pageFileName(fileId)), { force: true });
+    s.files.remove(filePath(s.dir, pageFileName(fileId)));
     throw ioError(`cannot create page file ${fileId}`, err);
   }
+  s.files.syncFolder(s.dir); // the new name must be durable before the commit names it
   s.meta.commit(fileId + 1, s.globalDepth);
   s.maxFileId = fileId + 1;
   for (let slot = 0; slot < s.pages.bucketsPerPage; slot++) {

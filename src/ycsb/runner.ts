@@ -4,6 +4,7 @@
 
 import { PmEHashVersionError } from '../errors';
 import { removeStoreFiles } from '../files';
+import { MappedFiles } from '../mapped-files';
 import { PmEHash } from '../pm-ehash';
 import type { Durability, PmEHashStats } from '../../include-types/store';
 import { ExpectationTable, judgeRead, type ReadExpectations, type ReadReport } from './expectations';
@@ -106,7 +107,7 @@ export function freshStore(dir: string, durability: Durability): PmEHash {
     new PmEHash({ dir, durability }).selfDestory();
   } catch (err) {
     if (!(err instanceof PmEHashVersionError)) throw err;
-    removeStoreFiles(dir);
+    removeStoreFiles(new MappedFiles(false), dir);
   }
   return new PmEHash({ dir, durability });
 }

@@ -1,0 +1,32 @@
+// What a store folder holds: its store files by kind, read without changing anything. A file
+// that is neither a store file, the lock, nor hidden makes the folder foreign.
+
+import { PmEHashCorruptError } from './errors';
+import { CATALOG_FILE, CREATING_FILE, isIgnoredName, LOCK_FILE, METADATA_FILE, pageFileId } from './files';
+import type { StoreFiles } from './mapped-files';
+
+export interface FolderContents {
+  hasMetadata: boolean;
+  /** A creation was under way (and, without metadata, never finished). */
+  creating: boolean;
+  hasCatalog: boolean;
+  /** Page file ids present, ascending. */
+  pageIds: number[];
+}
+
+/** Lists a store folder and refuses any file in it that is not a store file or hidden. */
+export function scanFolder(files: StoreFiles, dir: string): FolderContents {
+  const contents: FolderContents = { hasMetadata: false, creating: false, hasCatalog: false, pageIds: [] };
+  for (const entry of files.list(dir).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const name = entry.name;
+    if (!entry.isFile) continue; // store files are plain files; a sub-folder is not ours to judge
+    if (name === METADATA_FILE) contents.hasMetadata = true;
+    else if (name === CATALOG_FILE) contents.hasCatalog = true;
+    else if (name === CREATING_FILE) contents.creating = true;
+    else if (name === LOCK_FILE || isIgnoredName(name)) continue;
+    else if (pageFileId(name) > 0) contents.pageIds.push(pageFileId(name));
+    else throw new PmEHashCorruptError(name, `not a pmehash file: ${dir} holds something else`);
+  }
+  contents.pageIds.sort((a, b) => a - b);
+  return contents;
+}
