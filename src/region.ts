@@ -115,11 +115,42 @@ export function mapFile(file: string): Buffer {
   }
 }
 
-/** Sets the size of the open file `fd` (new bytes read as zero) and maps all of it. */
+const ZEROS = Buffer.alloc(64 * 1024);
+
+/**
+ * Makes bytes [from, to) of the open file `fd` real by writing zeros over them. ftruncate alone
+ * leaves a sparse range with no blocks behind it, and on a full file system the first store into
+ * such a mapped page kills the process with SIGBUS; written zeros make the file system allocate
+ * now, so a full one fails here with ENOSPC (Node has no fallocate). Does not help on a file
+ * system that stores zero blocks as holes (ZFS or btrfs with compression).
+ */
+function allocateZeros(fd: number, from: number, to: number): void {
+  for (let at = from; at < to; ) at += fs.writeSync(fd, ZEROS, 0, Math.min(ZEROS.length, to - at), at);
+}
+
+/**
+ * Sets the size of `file` (new bytes read as zero, with their space allocated) and maps all of
+ * it. The size changes in one step (ftruncate) before the new part is allocated, so a crash
+ * leaves the old size or the new one; when the allocation fails the file goes back to its old
+ * size (which is all any existing mapping of it covers) and the error is thrown.
+ */
 function resizeAndMap(file: string, flags: 'w+' | 'r+', size: number, sync: boolean): Buffer {
   const fd = fs.openSync(file, flags);
   try {
+    const oldSize = fs.fstatSync(fd).size;
     fs.ftruncateSync(fd, size);
+    if (size > oldSize) {
+      try {
+        allocateZeros(fd, oldSize, size);
+      } catch (err) {
+        try {
+          fs.ftruncateSync(fd, oldSize);
+        } catch {
+          // The allocation's error is the one to report.
+        }
+        throw err;
+      }
+    }
     if (sync) fs.fsyncSync(fd);
     return mapFd(fd, size);
   } finally {
@@ -127,13 +158,16 @@ function resizeAndMap(file: string, flags: 'w+' | 'r+', size: number, sync: bool
   }
 }
 
-/** Creates (or truncates) `file` as `size` zero bytes and maps it. */
+/** Creates (or truncates) `file` as `size` zero bytes, their space allocated, and maps it. */
 export function createFile(file: string, size: number, sync: boolean): Buffer {
   faultHook?.('create', file);
   return resizeAndMap(file, 'w+', size, sync);
 }
 
-/** Extends (or shrinks) `file` to `size` bytes and returns a new mapping of all of it. */
+/**
+ * Extends (allocating the new bytes) or shrinks `file` to `size` bytes and returns a new mapping
+ * of all of it. On failure the file keeps its size.
+ */
 export function growFile(file: string, size: number, sync: boolean): Buffer {
   faultHook?.('grow', file);
   return resizeAndMap(file, 'r+', size, sync);
