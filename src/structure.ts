@@ -129,7 +129,7 @@ function doubleCatalog(s: StoreState): void {
   try {
     s.catalog.prepareDoubling(pow2(s.globalDepth));
   } catch (err) {
-    throw ioError(`cannot grow ${CATALOG_FILE}`, err);
+    throw ioError(`cannot grow ${CATALOG_FILE} in ${s.dir}`, err);
   }
   s.meta.commit(s.maxFileId, s.globalDepth + 1);
   s.globalDepth++;
@@ -167,7 +167,7 @@ function addPage(s: StoreState): void {
     s.pages.createPage(fileId);
   } catch (err) {
     fs.rmSync(filePath(s.dir, pageFileName(fileId)), { force: true });
-    throw ioError(`cannot create page file ${fileId}`, err);
+    throw ioError(`cannot create page file ${fileId} in ${s.dir}`, err);
   }
   s.meta.commit(fileId + 1, s.globalDepth);
   s.maxFileId = fileId + 1;
