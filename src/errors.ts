@@ -45,5 +45,6 @@ export class PmEHashVersionError extends PmEHashCorruptError {
 /** An I/O failure of the store, naming what was being done; the system error is the cause. */
 export function ioError(what: string, err: unknown): PmEHashError {
   const e = err as NodeJS.ErrnoException;
-  return new PmEHashError('PMEHASH_IO', `${what}: ${e.code ?? ''} ${e.message}`.trim(), { cause: err });
+  const code = e.code && !e.message.startsWith(e.code) ? `${e.code} ` : '';
+  return new PmEHashError('PMEHASH_IO', `${what}: ${code}${e.message}`, { cause: err });
 }

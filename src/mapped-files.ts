@@ -193,17 +193,49 @@ export class MappedFiles implements StoreFiles {
     mmap.advise(buffer, mmap.MADV_DONTNEED);
   }
 
-  /** Sets the size of `file` (opened with `flags`) and maps all of it; fsynced in 'sync' mode. */
+  /**
+   * Sets the size of `file` (opened with `flags`; new bytes read as zero, with their space
+   * allocated) and maps all of it; fsynced in 'sync' mode. The size changes in one step
+   * (ftruncate) before the new part is allocated, so a crash leaves the old size or the new
+   * one; when the allocation fails the file goes back to its old size (all that any existing
+   * mapping of it covers) and the error is thrown.
+   */
   private resizeAndMap(file: string, flags: 'w+' | 'r+', size: number): Buffer {
     const fd = fs.openSync(file, flags);
     try {
+      const oldSize = fs.fstatSync(fd).size;
       fs.ftruncateSync(fd, size);
+      if (size > oldSize) {
+        try {
+          allocateZeros(fd, oldSize, size);
+        } catch (err) {
+          try {
+            fs.ftruncateSync(fd, oldSize);
+          } catch {
+            // The allocation's error is the one to report.
+          }
+          throw err;
+        }
+      }
       if (this.sync) fs.fsyncSync(fd);
       return mapFd(fd, size);
     } finally {
       fs.closeSync(fd);
     }
   }
+}
+
+const ZEROS = Buffer.alloc(64 * 1024);
+
+/**
+ * Makes bytes [from, to) of the open file `fd` real by writing zeros over them. ftruncate alone
+ * leaves a sparse range with no blocks behind it, and on a full file system the first store into
+ * such a mapped page kills the process with SIGBUS; written zeros make the file system allocate
+ * now, so a full one fails here with ENOSPC (Node has no fallocate). Does not help on a file
+ * system that stores zero blocks as holes (ZFS or btrfs with compression).
+ */
+function allocateZeros(fd: number, from: number, to: number): void {
+  for (let at = from; at < to; ) at += fs.writeSync(fd, ZEROS, 0, Math.min(ZEROS.length, to - at), at);
 }
 
 function mapFd(fd: number, size: number): Buffer {

@@ -118,7 +118,7 @@ function doubleCatalog(s: StoreState): void {
   try {
     s.catalog.prepareDoubling(pow2(s.globalDepth));
   } catch (err) {
-    throw ioError(`cannot grow ${CATALOG_FILE}`, err);
+    throw ioError(`cannot grow ${CATALOG_FILE} in ${s.dir}`, err);
   }
   s.meta.commit(s.maxFileId, s.globalDepth + 1);
   s.globalDepth++;
@@ -160,7 +160,7 @@ function addPage(s: StoreState): void {
     s.pages.createPage(fileId);
   } catch (err) {
     s.files.remove(filePath(s.dir, pageFileName(fileId)));
-    throw ioError(`cannot create page file ${fileId}`, err);
+    throw ioError(`cannot create page file ${fileId} in ${s.dir}`, err);
   }
   s.files.syncFolder(s.dir); // the new name must be durable before the commit names it
   s.meta.commit(fileId + 1, s.globalDepth);
