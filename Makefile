@@ -40,9 +40,10 @@ ycsb-all: build
 workload: build
 	$(CLI) workload
 
-# Longer crash soaks than `make test` runs: 1,500 crash points, 200 random kills.
+# Longer crash soaks than `make test` runs: 1,500 more crash points, every recovery of every
+# crashed store killed, power-loss images with more subsets, 200 random kills.
 crash-test: $(STAMP)
-	PMEHASH_SOAK=1 npx jest test/crash-points.test.ts test/kill.test.ts
+	PMEHASH_SOAK=1 npx jest test/crash-points.test.ts test/power-loss.test.ts test/kill.test.ts
 
 # Every contender on the same workload (BENCH_WORKLOAD), three runs each; writes bench/RESULTS.md.
 BENCH_WORKLOAD ?= 220w-rw-50-50

@@ -1,14 +1,20 @@
-// Crash-point testing: a child replays a deterministic sequence and is SIGKILLed right after
-// its N-th persist (PMEHASH_CRASH_AFTER_PERSIST=N). After each crash the store is reopened and
-// must be consistent (check()), hold every operation acknowledged before the crash, and hold
-// the operation in flight either entirely or not at all.
+// Crash-point testing with real process deaths: a child replays a deterministic sequence and is
+// SIGKILLed right after its N-th persist (PMEHASH_CRASH_AFTER_PERSIST=N). Every crashed store is
+// then opened in a fresh process, closed, and opened again in another fresh process: both opens
+// must succeed, be consistent (check()), hold every operation acknowledged before the crash and
+// the one in flight wholly or not at all, and the second must find nothing left to repair.
+// Recovery itself may crash too: stores that needed repairs are copied first, and their
+// recovery is killed after each of its persists, then opened again with the same expectations
+// (in `make test` one store of each kind of recovery; in `make crash-test` all of them).
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { PmEHash } from '../src';
 import { removeCompiled, runCompiled } from './helpers/compile';
-import { applyOp, LARGE, sequence, SMALL, type SequenceSpec } from './helpers/crash-sequence';
+import { SEQUENCES, sequence, type SequenceName } from './helpers/crash-sequence';
 import { removeTempDirs, tempDir } from './helpers/temp';
+import type { Job, Verdict } from './helpers/verify-crash-images';
+
+const SOAK = process.env.PMEHASH_SOAK === '1'; // `make crash-test`
 
 afterAll(() => {
   removeTempDirs();
@@ -21,11 +27,15 @@ interface Summary {
   merges: number;
   doublings: number;
   halvings: number;
+  multiLevelHalvings: number;
+  emptied: number;
 }
 
-function fullRun(which: 'SMALL' | 'LARGE'): Summary {
+const ackCount = (dir: string): number => fs.readFileSync(path.join(dir, '.acks'), 'utf8').split('\n').filter((l) => /^\d+$/.test(l)).length;
+
+function fullRun(name: SequenceName): Summary {
   const dir = tempDir('crash-full');
-  const r = runCompiled('crash-driver.ts', [dir, which, path.join(dir, '.acks')]);
+  const r = runCompiled('crash-driver.ts', [dir, name, path.join(dir, '.acks')]);
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
   const last = fs.readFileSync(path.join(dir, '.acks'), 'utf8').trimEnd().split('\n').pop()!;
@@ -33,73 +43,126 @@ function fullRun(which: 'SMALL' | 'LARGE'): Summary {
   return JSON.parse(last.slice(5));
 }
 
-/** Crashes the sequence after persist n and verifies the reopened store; returns what was acknowledged. */
-function crashAt(which: 'SMALL' | 'LARGE', spec: SequenceSpec, n: number): { acked: number; repairs: readonly string[] } {
+/** Runs `name` in a child killed after persist n; returns the crashed store as a job. */
+function crashAt(name: SequenceName, n: number): Job {
   const dir = tempDir('crash');
-  const r = runCompiled('crash-driver.ts', [dir, which, path.join(dir, '.acks')], { PMEHASH_CRASH_AFTER_PERSIST: String(n) });
-  expect(r.signal).toBe('SIGKILL');
-  const acked = fs.readFileSync(path.join(dir, '.acks'), 'utf8').split('\n').filter((l) => /^\d+$/.test(l)).length;
-  const ops = sequence(spec);
-  const before = new Map<bigint, bigint>();
-  for (let i = 0; i < acked; i++) applyOp(before, ops[i]);
-  const after = new Map(before);
-  if (acked < ops.length) applyOp(after, ops[acked]);
-
-  const store = new PmEHash({ dir });
-  const repairs = store.repairs;
-  const problems = store.check();
-  const content = new Map(store.entries());
-  store.close();
-  const again = new PmEHash({ dir }); // recovery left nothing to repair a second time
-  const secondRepairs = again.repairs;
-  const secondContent = new Map(again.entries());
-  again.close();
-
-  const label = `crash after persist ${n} (${acked} ops acknowledged)`;
-  expect({ label, problems }).toEqual({ label, problems: [] });
-  const matches = equalMaps(content, before) || equalMaps(content, after);
-  expect({ label, matches }).toEqual({ label, matches: true });
-  expect({ label, secondRepairs }).toEqual({ label, secondRepairs: [] });
-  expect(equalMaps(secondContent, content)).toBe(true);
-  return { acked, repairs };
+  const r = runCompiled('crash-driver.ts', [dir, name, path.join(dir, '.acks')], { PMEHASH_CRASH_AFTER_PERSIST: String(n) });
+  expect({ n, signal: r.signal, stderr: r.stderr }).toEqual({ n, signal: 'SIGKILL', stderr: '' });
+  return { dir, sequence: name, acked: ackCount(dir) };
 }
 
-function equalMaps(a: Map<bigint, bigint>, b: Map<bigint, bigint>): boolean {
-  if (a.size !== b.size) return false;
-  for (const [k, v] of a) if (b.get(k) !== v) return false;
-  return true;
+/** One verifier process over all jobs. */
+function verify(jobs: Job[]): Verdict[] {
+  const dir = tempDir('verdicts');
+  const jobsFile = path.join(dir, 'jobs.json');
+  const resultsFile = path.join(dir, 'results.json');
+  fs.writeFileSync(jobsFile, JSON.stringify(jobs));
+  const r = runCompiled('verify-crash-images.ts', [jobsFile, resultsFile]);
+  expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+  return JSON.parse(fs.readFileSync(resultsFile, 'utf8'));
 }
 
-test('small sequence: a crash after every single persist point recovers', () => {
+/**
+ * Opens every job's store twice, in two fresh processes, and asserts the expectations above.
+ * Returns the first open's verdicts.
+ */
+function verifyTwice(jobs: Job[], what: string): Verdict[] {
+  const first = verify(jobs);
+  const second = verify(jobs);
+  jobs.forEach((job, i) => {
+    const label = `${what}: ${path.basename(job.dir)} (${job.acked} ops acknowledged)`;
+    const [a, b] = [first[i], second[i]];
+    expect({ label, error: a.error, problems: a.problems, holds: a.holds === 'neither' ? 'neither' : 'ok' })
+      .toEqual({ label, error: undefined, problems: [], holds: 'ok' });
+    expect({ label, error: b.error, problems: b.problems, repairs: b.repairs, same: b.fingerprint === a.fingerprint })
+      .toEqual({ label, error: undefined, problems: [], repairs: [], same: true });
+  });
+  return first;
+}
+
+/** Crash points spread over `persists`, jittered so as not to land on one phase of an op every time. */
+function spread(persists: number, points: number): number[] {
+  const stride = persists / points;
+  return [...new Set(Array.from({ length: points }, (_, k) => Math.max(1, Math.round(k * stride + (k % 7)))))]
+    .filter((n) => n <= persists)
+    .sort((a, b) => a - b);
+}
+
+/**
+ * Kills the recovery of each (pristine copy of a) store that needed repairs after each of its
+ * persists, then checks the stores that recovery left. Returns the number of recovery crashes.
+ */
+function crashRecoveries(pristine: Map<string, Job>, verdicts: Verdict[], what: string): number {
+  const jobs: Job[] = [];
+  for (const v of verdicts) {
+    const original = pristine.get(v.dir)!;
+    for (let k = 1; k <= v.recoveryPersists; k++) {
+      const dir = tempDir('recovery-crash');
+      fs.cpSync(original.dir, dir, { recursive: true });
+      const r = runCompiled('open-close.ts', [dir], { PMEHASH_CRASH_AFTER_PERSIST: String(k) });
+      expect({ k, signal: r.signal, stderr: r.stderr }).toEqual({ k, signal: 'SIGKILL', stderr: '' });
+      jobs.push({ ...original, dir });
+    }
+  }
+  verifyTwice(jobs, `${what}, recovery killed`);
+  return jobs.length;
+}
+
+/** Crashes at every given point, keeps pristine copies, verifies, and crashes the recoveries. */
+function crashEverywhere(name: SequenceName, points: number[]): { repaired: number; recoveryCrashes: number } {
+  const jobs = points.map((n) => crashAt(name, n));
+  let lastAcked = -1;
+  for (const job of jobs) {
+    expect(job.acked).toBeGreaterThanOrEqual(lastAcked); // later crash points reach further
+    lastAcked = job.acked;
+  }
+  const pristine = new Map<string, Job>();
+  for (const job of jobs) {
+    const copy = tempDir('pristine');
+    fs.cpSync(job.dir, copy, { recursive: true });
+    pristine.set(job.dir, { ...job, dir: copy });
+  }
+  const verdicts = verifyTwice(jobs, name);
+  const repaired = verdicts.filter((v) => v.repairs.length > 0);
+  expect(repaired.length).toBeGreaterThan(0); // some crashes did leave work for recovery
+  // Every repaired store in the soak; otherwise one store for each kind of recovery (the same
+  // repairs and number of persists), which the power-loss simulator complements by crashing
+  // every recovery of every image in-process.
+  const kinds = new Map<string, Verdict>();
+  for (const v of repaired) kinds.set(SOAK ? v.dir : `${v.repairs.join('; ')} / ${v.recoveryPersists}`, v);
+  return { repaired: repaired.length, recoveryCrashes: crashRecoveries(pristine, [...kinds.values()], name) };
+}
+
+test('SMALL: a crash after every persist recovers, twice, also when recovery is killed', () => {
   const summary = fullRun('SMALL');
+  expect(summary).toMatchObject({ persists: expect.any(Number) });
   expect(summary.splits).toBeGreaterThanOrEqual(4);
   expect(summary.merges).toBeGreaterThanOrEqual(3);
   expect(summary.doublings).toBeGreaterThanOrEqual(2);
-  let repaired = 0;
-  for (let n = 1; n <= summary.persists; n++) {
-    if (crashAt('SMALL', SMALL, n).repairs.length > 0) repaired++;
-  }
-  expect(repaired).toBeGreaterThan(0); // some crashes did leave work for recovery
-  console.log(`small sequence: ${summary.persists} crash points, ${repaired} needed repairs`);
-});
+  const points = Array.from({ length: summary.persists }, (_, i) => i + 1);
+  const { repaired, recoveryCrashes } = crashEverywhere('SMALL', points);
+  console.log(`SMALL: ${points.length} crash points, ${repaired} needed repairs, ${recoveryCrashes} recovery crashes`);
+}, 600_000);
 
-test('large sequence (>= 3 doublings, >= 100 splits, >= 50 merges): crashes spread over all of it recover', () => {
+test('LIFECYCLE (fill, empty, regrow, with multi-level halvings in single removes): every persist', () => {
+  const summary = fullRun('LIFECYCLE');
+  expect(summary.emptied).toBeGreaterThanOrEqual(3);
+  expect(summary.multiLevelHalvings).toBeGreaterThanOrEqual(3);
+  expect(summary.doublings).toBeGreaterThanOrEqual(5);
+  const points = Array.from({ length: summary.persists }, (_, i) => i + 1);
+  const { repaired, recoveryCrashes } = crashEverywhere('LIFECYCLE', points);
+  console.log(`LIFECYCLE: ${points.length} crash points, ${repaired} needed repairs, ${recoveryCrashes} recovery crashes, ${JSON.stringify(summary)}`);
+}, 900_000);
+
+test('LARGE (>= 3 doublings, >= 100 splits, >= 50 merges): crashes spread over all of it recover', () => {
   const summary = fullRun('LARGE');
   expect(summary.doublings).toBeGreaterThanOrEqual(3);
   expect(summary.splits).toBeGreaterThanOrEqual(100);
   expect(summary.merges).toBeGreaterThanOrEqual(50);
-  const points = process.env.PMEHASH_SOAK === '1' ? 1500 : 160; // `make crash-test`: a soak
-  const stride = summary.persists / points;
-  // spread over the whole sequence, jittered so as not to land on one phase of an op every time
-  const crashPoints = [...new Set(Array.from({ length: points }, (_, k) => Math.max(1, Math.round(k * stride + (k % 7)))))]
-    .filter((n) => n <= summary.persists)
-    .sort((a, b) => a - b);
-  expect(crashPoints.length).toBeGreaterThan(points * 0.9);
-  let lastAcked = -1;
-  for (const n of crashPoints) {
-    const { acked } = crashAt('LARGE', LARGE, n);
-    expect(acked).toBeGreaterThanOrEqual(lastAcked); // later crash points reach further
-    lastAcked = acked;
-  }
-  console.log(`large sequence: ${summary.persists} persists, ${crashPoints.length} crash points, ${JSON.stringify(summary)}`);
+  const points = spread(summary.persists, SOAK ? 1500 : 120);
+  expect(points.length).toBeGreaterThan(100);
+  const jobs = points.map((n) => crashAt('LARGE', n));
+  verifyTwice(jobs, 'LARGE');
+  expect(jobs[jobs.length - 1].acked).toBeGreaterThan(sequence(SEQUENCES.LARGE).length * 0.9);
+  console.log(`LARGE: ${summary.persists} persists, ${points.length} crash points, ${JSON.stringify(summary)}`);
 }, 1_800_000);

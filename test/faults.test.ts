@@ -3,7 +3,7 @@
 
 import * as fs from 'node:fs';
 import { PmEHash, PmEHashError } from '../src';
-import { msyncCalls, setFaultHook, type FileOperation } from '../src/region';
+import { msyncCalls, setFaultHook, type FileOperation } from '../src/mapped-files';
 import { removeCompiled, runCompiled } from './helpers/compile';
 import { removeTempDirs, tempDir } from './helpers/temp';
 

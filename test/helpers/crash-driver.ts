@@ -1,20 +1,21 @@
-// Child process of the crash tests: replays a sequence (argv: dir, SMALL|LARGE, ack file) on the
-// store in dir, appending the index of each operation to the ack file once it has returned (a
-// file, not a pipe: a write to a full pipe fails with EAGAIN; the page cache outlives SIGKILL). Run with
-// PMEHASH_CRASH_AFTER_PERSIST=N it is killed by SIGKILL after the N-th persist. When it
-// survives it prints a summary line: persist calls and the structure changes it made.
+// Child process of the crash tests: replays a sequence (argv: dir, sequence name, ack file) on
+// the store in dir, appending the index of each operation to the ack file once it has returned
+// (a file, not a pipe: a write to a full pipe fails with EAGAIN; the page cache outlives
+// SIGKILL). Run with PMEHASH_CRASH_AFTER_PERSIST=N it is killed by SIGKILL after the N-th
+// persist. When it survives it writes a summary line: persist calls and the structure changes
+// it made, among them how many single removes halved the catalog more than one level.
 
 import * as fs from 'node:fs';
 import { PmEHash } from '../../src';
-import { persistCalls } from '../../src/region';
-import { LARGE, sequence, SMALL } from './crash-sequence';
+import { persistCalls } from '../../src/mapped-files';
+import { sequence, SEQUENCES, type SequenceName } from './crash-sequence';
 
-const [dir, which, ackFile] = [process.argv[2], process.argv[3], process.argv[4]];
+const [dir, which, ackFile] = [process.argv[2], process.argv[3] as SequenceName, process.argv[4]];
 const acks = fs.openSync(ackFile, 'w');
-const spec = which === 'LARGE' ? LARGE : SMALL;
+const spec = SEQUENCES[which];
 const store = new PmEHash({ dir, bucketsPerPage: spec.bucketsPerPage });
 let { buckets, globalDepth } = store.stats();
-const counts = { splits: 0, merges: 0, doublings: 0, halvings: 0 };
+const counts = { splits: 0, merges: 0, doublings: 0, halvings: 0, multiLevelHalvings: 0, emptied: 0 };
 sequence(spec).forEach((op, i) => {
   if (op.kind === 'insert') store.insert({ key: op.key, value: op.value });
   else if (op.kind === 'update') store.update({ key: op.key, value: op.value });
@@ -25,6 +26,8 @@ sequence(spec).forEach((op, i) => {
   if (now.buckets < buckets) counts.merges += buckets - now.buckets;
   if (now.globalDepth > globalDepth) counts.doublings += now.globalDepth - globalDepth;
   if (now.globalDepth < globalDepth) counts.halvings += globalDepth - now.globalDepth;
+  if (now.globalDepth < globalDepth - 1) counts.multiLevelHalvings++;
+  if (now.keys === 0 && op.kind === 'remove') counts.emptied++;
   ({ buckets, globalDepth } = now);
 });
 store.close();

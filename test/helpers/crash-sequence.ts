@@ -1,6 +1,7 @@
 // The deterministic operation sequences the crash tests replay, and the oracle they are checked
-// against. Shared by the child (crash-driver.ts) and the test that kills it.
+// against. Shared by the child (crash-driver.ts), the power-loss simulator and the tests.
 
+import { hashKey } from '../../src/hash';
 import { Random } from './random';
 
 export interface Op {
@@ -9,36 +10,75 @@ export interface Op {
   value: bigint;
 }
 
-export interface SequenceSpec {
-  seed: number;
+/** One round of a sequence: insert fresh keys, update some live ones, then remove live ones. */
+export interface Cycle {
   inserts: number;
   updates: number;
-  removes: number;
+  /** Live keys removed, in a shuffled order; 'all' empties the store. */
+  removes: number | 'all';
+  /**
+   * Remove keys whose hash has the most trailing zero bits last: the shallow parts of the table
+   * empty first, and the last removes cascade through many merges and catalog halvings at once.
+   */
+  deepestLast?: boolean;
+}
+
+export interface SequenceSpec {
+  seed: number;
   bucketsPerPage: number;
+  cycles: Cycle[];
 }
 
 /** Small enough to crash at every persist point: a few splits, doublings, merges, page files. */
-export const SMALL: SequenceSpec = { seed: 1, inserts: 80, updates: 10, removes: 78, bucketsPerPage: 2 };
+export const SMALL: SequenceSpec = { seed: 1, bucketsPerPage: 2, cycles: [{ inserts: 80, updates: 10, removes: 78 }] };
 /** Large: several doublings, more than 100 splits and 50 merges. */
-export const LARGE: SequenceSpec = { seed: 2, inserts: 1600, updates: 300, removes: 1560, bucketsPerPage: 8 };
+export const LARGE: SequenceSpec = { seed: 2, bucketsPerPage: 8, cycles: [{ inserts: 1600, updates: 300, removes: 1560 }] };
+/**
+ * A whole lifecycle: fill, empty completely, regrow, empty again, three times. Keys whose hash
+ * has the most trailing zeros go last, so each emptying ends in removes that merge many levels
+ * at once and halve the catalog several levels in a single call.
+ */
+export const LIFECYCLE: SequenceSpec = {
+  seed: 4,
+  bucketsPerPage: 4,
+  cycles: [
+    { inserts: 64, updates: 0, removes: 'all', deepestLast: true },
+    { inserts: 48, updates: 4, removes: 'all', deepestLast: true },
+    { inserts: 40, updates: 0, removes: 'all', deepestLast: true },
+  ],
+};
 
-/** Inserts, then updates of inserted keys, then removes in a shuffled order. */
+export const SEQUENCES = { SMALL, LARGE, LIFECYCLE } as const;
+export type SequenceName = keyof typeof SEQUENCES;
+
+/** The operations of `spec`, in order. Keys are mostly full uint64, some small. */
 export function sequence(spec: SequenceSpec): Op[] {
   const rnd = new Random(spec.seed);
-  const keys: bigint[] = [];
   const ops: Op[] = [];
-  for (let i = 0; i < spec.inserts; i++) {
-    const key = i % 5 === 0 ? BigInt(i) : rnd.uint64(); // some small keys, mostly full uint64
-    keys.push(key);
-    ops.push({ kind: 'insert', key, value: rnd.uint64() });
+  const live: bigint[] = [];
+  let made = 0;
+  for (const cycle of spec.cycles) {
+    for (let i = 0; i < cycle.inserts; i++, made++) {
+      const key = made % 5 === 0 ? BigInt(made) : rnd.uint64();
+      live.push(key);
+      ops.push({ kind: 'insert', key, value: rnd.uint64() });
+    }
+    for (let i = 0; i < cycle.updates; i++) ops.push({ kind: 'update', key: live[rnd.below(live.length)], value: rnd.uint64() });
+    for (let i = live.length - 1; i > 0; i--) {
+      const j = rnd.below(i + 1);
+      [live[i], live[j]] = [live[j], live[i]];
+    }
+    if (cycle.deepestLast) live.sort((a, b) => trailingZeros(a) - trailingZeros(b));
+    const removes = cycle.removes === 'all' ? live.length : cycle.removes;
+    for (const key of live.splice(0, removes)) ops.push({ kind: 'remove', key, value: 0n });
   }
-  for (let i = 0; i < spec.updates; i++) ops.push({ kind: 'update', key: keys[rnd.below(keys.length)], value: rnd.uint64() });
-  for (let i = keys.length - 1; i > 0; i--) {
-    const j = rnd.below(i + 1);
-    [keys[i], keys[j]] = [keys[j], keys[i]];
-  }
-  for (let i = 0; i < spec.removes; i++) ops.push({ kind: 'remove', key: keys[i], value: 0n });
   return ops;
+}
+
+/** Trailing zero bits of the key's hash: the depth of the catalog path its bucket lies on. */
+function trailingZeros(key: bigint): number {
+  const h = hashKey(Number(key & 0xffffffffn), Number(key >> 32n));
+  return h === 0 ? 32 : 31 - Math.clz32(h & -h);
 }
 
 /** Applies op to a Map the way the store must. */
@@ -50,4 +90,11 @@ export function applyOp(map: Map<bigint, bigint>, op: Op): void {
   } else {
     map.delete(op.key);
   }
+}
+
+/** The store's expected content after the first `n` operations. */
+export function contentAfter(ops: Op[], n: number): Map<bigint, bigint> {
+  const map = new Map<bigint, bigint>();
+  for (let i = 0; i < n; i++) applyOp(map, ops[i]);
+  return map;
 }
