@@ -35,11 +35,21 @@ export function isStoreFileName(name: string): boolean {
   return pageFileId(name) > 0 || name === METADATA_FILE || name === CATALOG_FILE || name === CREATING_FILE;
 }
 
-/** Removes every store file from `dir` (page files, catalog, metadata); other files stay. */
+/**
+ * Removes every store file from `dir` (page files, catalog, metadata); other files stay. The
+ * metadata is first renamed to CREATING_FILE and removed last, so that a crash in between
+ * leaves what the next open takes for an unfinished creation (and clears), never a store with
+ * files missing.
+ */
 export function removeStoreFiles(files: StoreFiles, dir: string): void {
-  for (const entry of files.list(dir)) {
-    if (entry.isFile && isStoreFileName(entry.name)) files.remove(filePath(dir, entry.name));
+  if (files.exists(filePath(dir, METADATA_FILE))) {
+    files.rename(filePath(dir, METADATA_FILE), filePath(dir, CREATING_FILE));
+    files.syncFolder(dir);
   }
+  for (const entry of files.list(dir)) {
+    if (entry.isFile && isStoreFileName(entry.name) && entry.name !== CREATING_FILE) files.remove(filePath(dir, entry.name));
+  }
+  files.remove(filePath(dir, CREATING_FILE));
   files.syncFolder(dir);
 }
 
