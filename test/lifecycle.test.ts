@@ -109,3 +109,19 @@ test('stats() counts buckets, pages, keys and the load factor', () => {
   expect(s.loadFactor).toBeCloseTo(1000 / (s.buckets * 15), 10);
   store.close();
 });
+
+test('a selfDestory cut short (metadata renamed, some files removed) opens as a fresh store', () => {
+  const dir = tempDir('destroy-cut');
+  const store = new PmEHash({ dir, bucketsPerPage: 16 });
+  for (let k = 0; k < 3000; k++) store.insert({ key: k, value: k });
+  store.close();
+  // What removeStoreFiles leaves if it dies after its rename and a few removals.
+  fs.renameSync(path.join(dir, 'pm_ehash_metadata'), path.join(dir, 'pm_ehash_metadata.creating'));
+  fs.rmSync(path.join(dir, '2'));
+  fs.rmSync(path.join(dir, 'pm_ehash_catalog'));
+  const again = new PmEHash({ dir });
+  expect(again.stats()).toMatchObject({ keys: 0, pageFiles: 1, globalDepth: 0 });
+  expect(again.check()).toEqual([]);
+  again.close();
+  expect(fs.readdirSync(dir).sort()).toEqual(['1', 'pm_ehash_catalog', 'pm_ehash_metadata']);
+});
