@@ -9,9 +9,8 @@
 // durability 'process' that is all that is needed (the page cache outlives the process). With
 // 'sync', persist also msyncs the touched pages before returning, created files are fsynced, and
 // the folder is fsynced where FORMAT.md's steps need a new name to survive an OS crash.
-//
-// Test hooks: PMEHASH_CRASH_AFTER_PERSIST=N kills the process with SIGKILL right after the N-th
-// persist call of the process; `setFaultHook` makes file creation or growth fail.
+// Tests subclass MappedFiles to kill the process after a given persist or to fail a file
+// operation (test/helpers/test-files.ts).
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -85,31 +84,14 @@ function loadMmapIo(): { mmap: MmapIo; msync: Msync } {
 
 const { mmap, msync } = loadMmapIo();
 const PAGE = mmap.PAGESIZE;
-const crashAfter = Number(process.env.PMEHASH_CRASH_AFTER_PERSIST ?? 0) | 0;
-let persistCount = 0;
-let msyncCount = 0;
-
-/** Number of persist calls made by this process (for tests). */
-export function persistCalls(): number {
-  return persistCount;
-}
-
-/** Number of msync calls made by this process (for tests of durability 'sync'). */
-export function msyncCalls(): number {
-  return msyncCount;
-}
-
-export type FileOperation = 'create' | 'grow';
-type FaultHook = (op: FileOperation, file: string) => void;
-let faultHook: FaultHook | undefined;
-
-/** Test hook: `hook` runs before every file creation or growth and may throw to simulate ENOSPC/EIO. */
-export function setFaultHook(hook: FaultHook | undefined): void {
-  faultHook = hook;
-}
 
 /** The real files: mmap-io mappings of the folder's files. */
 export class MappedFiles implements StoreFiles {
+  /** Persist calls made through this object (for tests and diagnostics). */
+  persists = 0;
+  /** msync calls made (durability 'sync' only). */
+  msyncs = 0;
+
   constructor(readonly sync: boolean) {}
 
   list(dir: string): FolderEntry[] {
@@ -139,12 +121,10 @@ export class MappedFiles implements StoreFiles {
   }
 
   create(file: string, size: number): Buffer {
-    faultHook?.('create', file);
     return this.resizeAndMap(file, 'w+', size);
   }
 
   resize(file: string, size: number): Buffer {
-    faultHook?.('grow', file);
     return this.resizeAndMap(file, 'r+', size);
   }
 
@@ -170,16 +150,15 @@ export class MappedFiles implements StoreFiles {
     if (this.sync) {
       const start = offset - (offset % PAGE);
       msync(buffer, start, offset + length - start, true, false);
-      msyncCount++;
+      this.msyncs++;
     }
-    persistCount++;
-    if (persistCount === crashAfter) process.kill(process.pid, 'SIGKILL');
+    this.persists++;
   }
 
   persistAll(buffer: Buffer): void {
     if (this.sync) {
       msync(buffer, 0, buffer.length, true, false);
-      msyncCount++;
+      this.msyncs++;
     }
   }
 

@@ -1,5 +1,5 @@
 // Crash-point testing with real process deaths: a child replays a deterministic sequence and is
-// SIGKILLed right after its N-th persist (PMEHASH_CRASH_AFTER_PERSIST=N). Every crashed store is
+// SIGKILLed right after its N-th persist (helpers/test-files.ts, CrashingFiles). Every crashed store is
 // then opened in a fresh process, closed, and opened again in another fresh process: both opens
 // must succeed, be consistent (check()), hold every operation acknowledged before the crash and
 // the one in flight wholly or not at all, and the second must find nothing left to repair.
@@ -46,7 +46,7 @@ function fullRun(name: SequenceName): Summary {
 /** Runs `name` in a child killed after persist n; returns the crashed store as a job. */
 function crashAt(name: SequenceName, n: number): Job {
   const dir = tempDir('crash');
-  const r = runCompiled('crash-driver.ts', [dir, name, path.join(dir, '.acks')], { PMEHASH_CRASH_AFTER_PERSIST: String(n) });
+  const r = runCompiled('crash-driver.ts', [dir, name, path.join(dir, '.acks'), String(n)]);
   expect({ n, signal: r.signal, stderr: r.stderr }).toEqual({ n, signal: 'SIGKILL', stderr: '' });
   return { dir, sequence: name, acked: ackCount(dir) };
 }
@@ -99,7 +99,7 @@ function crashRecoveries(pristine: Map<string, Job>, verdicts: Verdict[], what: 
     for (let k = 1; k <= v.recoveryPersists; k++) {
       const dir = tempDir('recovery-crash');
       fs.cpSync(original.dir, dir, { recursive: true });
-      const r = runCompiled('open-close.ts', [dir], { PMEHASH_CRASH_AFTER_PERSIST: String(k) });
+      const r = runCompiled('open-close.ts', [dir, String(k)]);
       expect({ k, signal: r.signal, stderr: r.stderr }).toEqual({ k, signal: 'SIGKILL', stderr: '' });
       jobs.push({ ...original, dir });
     }

@@ -3,11 +3,11 @@
 
 import * as fs from 'node:fs';
 import { PmEHash, PmEHashError } from '../src';
-import { msyncCalls, setFaultHook, type FileOperation } from '../src/mapped-files';
+import { MappedFiles } from '../src/mapped-files';
 import { removeCompiled, runCompiled } from './helpers/compile';
 import { removeTempDirs, tempDir } from './helpers/temp';
+import { FailingFiles, type FileOperation } from './helpers/test-files';
 
-afterEach(() => setFaultHook(undefined));
 afterAll(() => {
   removeTempDirs();
   removeCompiled();
@@ -22,12 +22,13 @@ test.each<[FileOperation, string]>([
   ['grow', 'a catalog doubling'],
 ])('a failing %s (%s) throws PMEHASH_IO and the store stays consistent and usable', (operation) => {
   const dir = tempDir('fault');
-  const store = new PmEHash({ dir, bucketsPerPage: 2 });
+  const files = new FailingFiles(false);
+  const store = new PmEHash({ dir, bucketsPerPage: 2 }, files);
   let inserted = 0;
   let failure: unknown;
-  setFaultHook((op) => {
+  files.failure = (op) => {
     if (op === operation && inserted >= 200) throw enospc();
-  });
+  };
   for (let k = 0; k < 5000 && !failure; k++) {
     try {
       expect(store.insert({ key: k, value: k + 1 })).toBe(0);
@@ -45,7 +46,7 @@ test.each<[FileOperation, string]>([
   expect(store.search(inserted, out)).toBe(-1); // the failed insert left nothing
   expect(store.stats().keys).toBe(inserted);
   // Space comes back: the same insert now succeeds, and the store reopens clean.
-  setFaultHook(undefined);
+  files.failure = undefined;
   expect(store.insert({ key: inserted, value: inserted + 1 })).toBe(0);
   store.close();
   const again = new PmEHash({ dir });
@@ -57,19 +58,21 @@ test.each<[FileOperation, string]>([
 
 test('durability sync msyncs every persist; durability process never does', () => {
   const dirProcess = tempDir('durable');
-  const fast = new PmEHash({ dir: dirProcess });
-  const before = msyncCalls();
+  const processFiles = new MappedFiles(false);
+  const fast = new PmEHash({ dir: dirProcess }, processFiles);
   for (let k = 0; k < 100; k++) fast.insert({ key: k, value: k });
-  expect(msyncCalls()).toBe(before);
+  expect(processFiles.persists).toBeGreaterThanOrEqual(200);
+  expect(processFiles.msyncs).toBe(0);
   fast.close();
 
   const dirSync = tempDir('durable');
-  const safe = new PmEHash({ dir: dirSync, durability: 'sync' });
-  const start = msyncCalls();
+  const syncFiles = new MappedFiles(true);
+  const safe = new PmEHash({ dir: dirSync, durability: 'sync' }, syncFiles);
+  const start = syncFiles.msyncs;
   safe.insert({ key: 1, value: 1 });
-  expect(msyncCalls() - start).toBe(2); // the pair, then its bitmap bit
+  expect(syncFiles.msyncs - start).toBe(2); // the pair, then its bitmap bit
   safe.update({ key: 1, value: 2 });
-  expect(msyncCalls() - start).toBe(5); // log, value, log cleared
+  expect(syncFiles.msyncs - start).toBe(5); // log, value, log cleared
   for (let k = 2; k < 200; k++) safe.insert({ key: k, value: k });
   safe.close();
   const reopened = new PmEHash({ dir: dirSync });

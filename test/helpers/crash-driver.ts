@@ -1,19 +1,20 @@
-// Child process of the crash tests: replays a sequence (argv: dir, sequence name, ack file) on
-// the store in dir, appending the index of each operation to the ack file once it has returned
-// (a file, not a pipe: a write to a full pipe fails with EAGAIN; the page cache outlives
-// SIGKILL). Run with PMEHASH_CRASH_AFTER_PERSIST=N it is killed by SIGKILL after the N-th
-// persist. When it survives it writes a summary line: persist calls and the structure changes
-// it made, among them how many single removes halved the catalog more than one level.
+// Child process of the crash tests: replays a sequence (argv: dir, sequence name, ack file,
+// crash point N) on the store in dir, appending the index of each operation to the ack file once
+// it has returned (a file, not a pipe: a write to a full pipe fails with EAGAIN; the page cache
+// outlives SIGKILL). It is killed by SIGKILL right after its N-th persist (N = 0: never). When
+// it survives it writes a summary line: persist calls and the structure changes it made, among
+// them how many single removes halved the catalog more than one level.
 
 import * as fs from 'node:fs';
 import { PmEHash } from '../../src';
-import { persistCalls } from '../../src/mapped-files';
 import { sequence, SEQUENCES, type SequenceName } from './crash-sequence';
+import { CrashingFiles } from './test-files';
 
-const [dir, which, ackFile] = [process.argv[2], process.argv[3] as SequenceName, process.argv[4]];
+const [dir, which, ackFile, crashAfter] = [process.argv[2], process.argv[3] as SequenceName, process.argv[4], Number(process.argv[5] ?? 0)];
 const acks = fs.openSync(ackFile, 'w');
 const spec = SEQUENCES[which];
-const store = new PmEHash({ dir, bucketsPerPage: spec.bucketsPerPage });
+const files = new CrashingFiles(false, crashAfter);
+const store = new PmEHash({ dir, bucketsPerPage: spec.bucketsPerPage }, files);
 let { buckets, globalDepth } = store.stats();
 const counts = { splits: 0, merges: 0, doublings: 0, halvings: 0, multiLevelHalvings: 0, emptied: 0 };
 sequence(spec).forEach((op, i) => {
@@ -31,4 +32,4 @@ sequence(spec).forEach((op, i) => {
   ({ buckets, globalDepth } = now);
 });
 store.close();
-fs.writeSync(acks, `done ${JSON.stringify({ persists: persistCalls(), ...counts })}\n`);
+fs.writeSync(acks, `done ${JSON.stringify({ persists: files.persists, ...counts })}\n`);

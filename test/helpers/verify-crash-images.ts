@@ -6,7 +6,7 @@
 
 import * as fs from 'node:fs';
 import { PmEHash } from '../../src';
-import { persistCalls } from '../../src/mapped-files';
+import { MappedFiles } from '../../src/mapped-files';
 import { contentAfter, sequence, SEQUENCES, type SequenceName } from './crash-sequence';
 
 export interface Job {
@@ -40,15 +40,15 @@ const verdicts: Verdict[] = [];
 for (const job of jobs) {
   if (!opsOf.has(job.sequence)) opsOf.set(job.sequence, sequence(SEQUENCES[job.sequence]));
   const ops = opsOf.get(job.sequence)!;
-  const before = persistCalls();
+  const files = new MappedFiles(false);
   let store: PmEHash;
   try {
-    store = new PmEHash({ dir: job.dir });
+    store = new PmEHash({ dir: job.dir }, files);
   } catch (err) {
     verdicts.push({ dir: job.dir, error: String(err), repairs: [], recoveryPersists: 0, problems: [], holds: 'neither', fingerprint: '' });
     continue;
   }
-  const recoveryPersists = persistCalls() - before;
+  const recoveryPersists = files.persists;
   const content = fingerprint(store.entries());
   const holds = content === fingerprint(contentAfter(ops, job.acked)) ? 'before'
     : job.acked < ops.length && content === fingerprint(contentAfter(ops, job.acked + 1)) ? 'after' : 'neither';
