@@ -7,7 +7,8 @@ import * as path from 'node:path';
 import { open as openLmdb } from 'lmdb';
 import { PmEHash } from '../src';
 import { ExpectationTable, judgeRead as judge, type ReadExpectations } from '../src/ycsb/expectations';
-import { OP_DELETE, OP_INSERT, OP_READ, OP_UPDATE, parseWorkloadFile, type Workload } from '../src/ycsb/parser';
+import { parseWorkloadFile } from '../src/ycsb/parser';
+import { OP_DELETE, OP_INSERT, OP_READ, OP_UPDATE, type Workload } from '../src/ycsb/workload';
 import { freshStore, runPhase, type ReadReport } from '../src/ycsb/runner';
 import { TypedTable } from './typed-table';
 

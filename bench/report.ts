@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { projectDir } from '../src/files';
 import { generateWorkload, loadFile, runFile } from '../src/ycsb/generator';
-import { OP_NAMES } from '../src/ycsb/parser';
+import { OP_NAMES } from '../src/ycsb/workload';
 import { runYcsb, type PhaseReport, type YcsbReport } from '../src/ycsb/runner';
 import { DEFAULT_SEED, WORKLOADS } from '../src/ycsb/workload-spec';
 import { fmt as int, machine, scratchDir, today } from './measure';

@@ -82,16 +82,3 @@ export function writeSlot(w: Uint32Array, b: number, j: number, kLo: number, kHi
 export function copySlot(w: Uint32Array, b: number, j: number, nw: Uint32Array, nb: number, k: number): void {
   writeSlot(nw, nb, k, w[b + KEY_LO + j], w[b + KEY_HI + j], w[b + VALUE + 2 * j], w[b + VALUE + 2 * j + 1]);
 }
-
-/** Index of the lowest clear bit of a bitmap (the first free slot). */
-export function firstFree(bitmap: number): number {
-  const free = ~bitmap & (bitmap + 1);
-  return 31 - Math.clz32(free);
-}
-
-export function popcount(x: number): number {
-  x -= (x >>> 1) & 0x55555555;
-  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-  x = (x + (x >>> 4)) & 0x0f0f0f0f;
-  return Math.imul(x, 0x01010101) >>> 24;
-}

@@ -3,17 +3,9 @@
 // entries while a doubling is under way (the upper half is not live until metadata says so).
 
 import { CATALOG_ENTRY_SIZE, PM_ADDRESS_FILE_ID_OFFSET, PM_ADDRESS_OFFSET_OFFSET, WORD } from '../include-types/layout';
+import { pow2 } from './bits';
 import { CATALOG_FILE, filePath } from './files';
 import type { StoreFiles } from './mapped-files';
-
-/**
- * 2^d for a depth d in [0, 30]. Global and local depths never exceed MAX_GLOBAL_DEPTH (26), so a
- * shift is exact; `2 ** d` with a variable d compiles to a call of Math.pow, which showed up in
- * the split path's profile.
- */
-export function pow2(d: number): number {
-  return 1 << d;
-}
 
 const ENTRY_WORDS = CATALOG_ENTRY_SIZE / WORD;
 const FILE_ID_WORD = PM_ADDRESS_FILE_ID_OFFSET / WORD;

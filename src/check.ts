@@ -3,7 +3,7 @@
 
 import { BUCKET_KV_SLOTS, MAX_GLOBAL_DEPTH } from '../include-types/layout';
 import { BITMAP, checksumHolds, DEPTH, KEY_HI, KEY_LO, USED } from './bucket';
-import { pow2 } from './catalog';
+import { pow2 } from './bits';
 import { hashKey } from './hash';
 import type { StoreState } from './store-state';
 

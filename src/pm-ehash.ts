@@ -11,9 +11,9 @@ import {
   LogOp, MAX_BUCKETS_PER_PAGE, WORD,
 } from '../include-types/layout';
 import type { Durability, PmEHashOptions, PmEHashStats } from '../include-types/store';
-import { BITMAP, DEPTH, findKey, firstFree, KEY_HI, KEY_LO, slotCheck, USED, VALUE, writeSlot } from './bucket';
+import { firstFree, pow2 } from './bits';
+import { BITMAP, DEPTH, findKey, KEY_HI, KEY_LO, slotCheck, USED, VALUE, writeSlot } from './bucket';
 import { checkStore } from './check';
-import { pow2 } from './catalog';
 import { ioError, PmEHashError } from './errors';
 import { filePath, METADATA_FILE, projectDir, removeStoreFiles } from './files';
 import { hashKey } from './hash';

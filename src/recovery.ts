@@ -6,8 +6,9 @@ import {
   BUCKET_KV_SLOTS, BUCKET_SIZE, CATALOG_ENTRY_SIZE, LogOp, MAX_GLOBAL_DEPTH,
 } from '../include-types/layout';
 import type { EhashMetadata } from '../include-types/store';
-import { BITMAP, bucketCheck, checksumHolds, DEPTH, KEY_HI, KEY_LO, popcount, USED, VALUE } from './bucket';
-import { Catalog, pow2 } from './catalog';
+import { pow2, popcount } from './bits';
+import { BITMAP, bucketCheck, checksumHolds, DEPTH, KEY_HI, KEY_LO, USED, VALUE } from './bucket';
+import { Catalog } from './catalog';
 import { PageTable, pageFileSize } from './data-page';
 import { PmEHashCorruptError } from './errors';
 import { CATALOG_FILE, filePath, METADATA_FILE, pageFileName } from './files';

@@ -5,7 +5,7 @@
 
 import { BUCKET_KV_SLOTS, BUCKET_SIZE, LogOp, MAX_GLOBAL_DEPTH } from '../include-types/layout';
 import { BITMAP, copySlot, DEPTH, KEY_HI, KEY_LO, slotCheck, USED, VALUE } from './bucket';
-import { pow2 } from './catalog';
+import { pow2 } from './bits';
 import { ioError, PmEHashError } from './errors';
 import { CATALOG_FILE, filePath, pageFileName } from './files';
 import { hashKey } from './hash';

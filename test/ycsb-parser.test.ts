@@ -2,7 +2,8 @@
 
 import * as path from 'node:path';
 import * as fs from 'node:fs';
-import { CHUNK_BYTES, OP_DELETE, OP_INSERT, OP_READ, OP_UPDATE, parseWorkload, parseWorkloadFile, WorkloadError, type Workload } from '../src/ycsb/parser';
+import { CHUNK_BYTES, parseWorkload, parseWorkloadFile, WorkloadError } from '../src/ycsb/parser';
+import { OP_DELETE, OP_INSERT, OP_READ, OP_UPDATE, type Workload } from '../src/ycsb/workload';
 import { removeTempDirs, tempDir } from './helpers/temp';
 
 afterAll(removeTempDirs);

@@ -3,7 +3,7 @@
 // stores k; UPDATE k stores ~k (the bitwise complement of both halves).
 
 import { hashKey } from '../hash';
-import { OP_DELETE, OP_INSERT, OP_READ, OP_UPDATE, type Workload } from './parser';
+import { OP_DELETE, OP_INSERT, OP_READ, OP_UPDATE, type Workload } from './workload';
 
 const EMPTY = 0;
 const HOLDS_KEY = 1; // value = k

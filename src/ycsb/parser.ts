@@ -4,13 +4,7 @@
 // else is a WorkloadError naming the file and line.
 
 import * as fs from 'node:fs';
-
-export const OP_INSERT = 0;
-export const OP_READ = 1;
-export const OP_UPDATE = 2;
-export const OP_DELETE = 3;
-export const OP_NAMES = ['INSERT', 'READ', 'UPDATE', 'DELETE'] as const;
-export type OpName = (typeof OP_NAMES)[number];
+import { OP_DELETE, OP_INSERT, OP_READ, OP_UPDATE, type Workload } from './workload';
 
 /** The first four bytes of each keyword as a little-endian uint32. */
 const first4 = (word: string): number => Buffer.from(word, 'latin1').readUInt32LE(0);
@@ -25,16 +19,6 @@ const CR = 0x0d;
 const SPACE = 0x20;
 const TAB = 0x09;
 const ZERO = 0x30;
-
-export interface Workload {
-  file: string;
-  /** Number of operations. */
-  count: number;
-  ops: Uint8Array;
-  keyLo: Uint32Array;
-  keyHi: Uint32Array;
-  bytes: number;
-}
 
 export class WorkloadError extends Error {
   constructor(

@@ -1,6 +1,6 @@
 // The YCSB report: a human-readable table, or one JSON object.
 
-import { OP_NAMES } from './parser';
+import { OP_NAMES } from './workload';
 import type { PhaseReport, YcsbReport } from './runner';
 
 const int = (n: number): string => Math.round(n).toLocaleString('en-US');

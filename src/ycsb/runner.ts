@@ -8,7 +8,8 @@ import { MappedFiles } from '../mapped-files';
 import { PmEHash } from '../pm-ehash';
 import type { Durability, PmEHashStats } from '../../include-types/store';
 import { ExpectationTable, judgeRead, type ReadExpectations, type ReadReport } from './expectations';
-import { OP_DELETE, OP_INSERT, OP_READ, OP_UPDATE, parseWorkloadFile, type OpName, type Workload } from './parser';
+import { parseWorkloadFile } from './parser';
+import { OP_DELETE, OP_INSERT, OP_READ, OP_UPDATE, type OpName, type Workload } from './workload';
 import { Progress } from './progress';
 
 export interface PhaseReport {
