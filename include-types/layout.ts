@@ -67,7 +67,11 @@ export const LOG_CHECKSUM_OFFSET = LOG_ARGS_OFFSET + LOG_ARG_COUNT * 4; // 60
 export const LOG_RECORD_SIZE = 4 + LOG_ARG_COUNT * 4 + 4; // 64
 export const METADATA_FILE_SIZE = META_BLOCK_SIZE + LOG_RECORD_SIZE; // 128
 
-/** Operation codes of the log record. */
+/**
+ * Operation codes of the log record, as stored on disk. Never renumber a code: a store written
+ * by an earlier build must redo its record the same way. A code that is retired stays reserved.
+ * test/format-doc.test.ts pins the values.
+ */
 export const LogOp = {
   None: 0,
   /** args: fileId, offset of the bucket, kv slot index, valueLo, valueHi */

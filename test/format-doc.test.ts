@@ -55,3 +55,10 @@ test('the layout adds up as documented', () => {
   // a page offset must fit the uint32 pm_address offset
   expect(pageFileSize(layout.MAX_BUCKETS_PER_PAGE)).toBeLessThan(2 ** 31);
 });
+
+test('the on-disk operation codes keep their numbers (FORMAT.md, operation log record)', () => {
+  expect(layout.LogOp).toEqual({ None: 0, Update: 1, Split: 2, Merge: 3, Metadata: 4 });
+  const documented = [...doc.matchAll(/^\| (\d) ([a-z]+) \|/gm)].map(([, code, name]) => `${code} ${name}`);
+  expect(documented).toEqual(['1 update', '2 split', '3 merge', '4 metadata']);
+  expect(doc).toContain('0 none, 1 update, 2 split, 3 merge, 4 metadata');
+});
