@@ -14,7 +14,7 @@ afterAll(() => {
 
 /** Runs the CLI (transpiled once, plain node) with PMEHASH_DIR unset. */
 function cli(...args: string[]) {
-  const r = runCompiled(path.join('..', '..', 'src', 'cli', 'main.ts'), args, { PMEHASH_DIR: '' });
+  const r = runCompiled('src/cli/main.ts', args, { PMEHASH_DIR: '' });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 

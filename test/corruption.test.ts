@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { BUCKET_LOCAL_DEPTH_OFFSET } from '../include-types/layout';
 import { PmEHash, PmEHashCorruptError, PmEHashError } from '../src';
 import { removeTempDirs, snapshot, tempDir } from './helpers/temp';
+import { thrown } from './helpers/thrown';
 
 afterAll(removeTempDirs);
 
@@ -26,14 +27,8 @@ function flipByte(file: string, offset: number): void {
 
 function expectRefused(dir: string, file: string, problem: RegExp): void {
   const before = snapshot(dir);
-  let error: unknown;
-  try {
-    new PmEHash({ dir }).close();
-  } catch (err) {
-    error = err;
-  }
-  expect(error).toBeInstanceOf(PmEHashCorruptError);
-  const e = error as PmEHashCorruptError;
+  const e = thrown<PmEHashCorruptError>(() => new PmEHash({ dir }).close());
+  expect(e).toBeInstanceOf(PmEHashCorruptError);
   expect(e.code).toBe('PMEHASH_CORRUPT');
   expect(e.file).toBe(file);
   expect(e.message).toMatch(problem);
@@ -82,10 +77,18 @@ test.each<[string, (dir: string) => void, string, RegExp]>([
   }, '1', /local depth 40/],
   ['missing metadata', (d) => fs.rmSync(meta(d)), 'pm_ehash_metadata', /missing, but the folder holds catalog or page files/],
   ['an unrelated file in the folder', (d) => fs.writeFileSync(path.join(d, 'notes.txt'), 'hello'), 'notes.txt', /not a pmehash file/],
-])('%s is refused', (_label, damage, file, problem) => {
+])('%s is refused, and the store is whole again once the damage is undone', (_label, damage, file, problem) => {
   const dir = makeStore();
+  const pristine = snapshot(dir);
   damage(dir);
   expectRefused(dir, file, problem);
+  for (const name of fs.readdirSync(dir)) if (!pristine.has(name)) fs.rmSync(path.join(dir, name));
+  for (const [name, bytes] of pristine) fs.writeFileSync(path.join(dir, name), bytes as Buffer);
+  const store = new PmEHash({ dir });
+  expect(store.stats().keys).toBe(3000);
+  expect(store.repairs).toEqual([]);
+  expect(store.check()).toEqual([]);
+  store.close();
 });
 
 test('a folder of unrelated files is refused, not turned into a store', () => {
@@ -101,12 +104,4 @@ test('a file where the folder should be is a clear error', () => {
   expect(() => new PmEHash({ dir: file })).toThrow(PmEHashError);
   expect(() => new PmEHash({ dir: file })).toThrow(/store/);
   expect(fs.readFileSync(file, 'utf8')).toBe('I am a file');
-});
-
-test('the store still opens after all that: an undamaged copy is fine', () => {
-  const dir = makeStore();
-  const store = new PmEHash({ dir });
-  expect(store.stats().keys).toBe(3000);
-  expect(store.check()).toEqual([]);
-  store.close();
 });

@@ -16,10 +16,20 @@ test('a new folder gets metadata, catalog and one page file', () => {
   expect(fs.readdirSync(dir).sort()).toEqual(['1', 'pm_ehash_catalog', 'pm_ehash_metadata']);
 });
 
-test('every operation on a closed store throws PMEHASH_CLOSED; close twice is harmless', () => {
-  const store = new PmEHash({ dir: tempDir('closed') });
+test('closing a closed store is harmless', () => {
+  const dir = tempDir('closed');
+  const store = new PmEHash({ dir });
   store.insert({ key: 1, value: 1 });
   store.close();
+  expect(() => store.close()).not.toThrow();
+  const again = new PmEHash({ dir }); // the second close released nothing it no longer held
+  expect(again.stats().keys).toBe(1);
+  again.close();
+});
+
+test('every operation on a closed store throws PMEHASH_CLOSED', () => {
+  const store = new PmEHash({ dir: tempDir('closed') });
+  store.insert({ key: 1, value: 1 });
   store.close();
   const calls: Array<() => unknown> = [
     () => store.insert({ key: 2, value: 2 }), () => store.update({ key: 1, value: 3 }),

@@ -1,11 +1,14 @@
 // Persistence: reopening in the same process and in a fresh process finds every pair.
 
 import { PmEHash } from '../src';
-import { runChild } from './helpers/child';
+import { removeCompiled, runCompiled } from './helpers/compile';
 import { Random } from './helpers/random';
 import { removeTempDirs, tempDir } from './helpers/temp';
 
-afterAll(removeTempDirs);
+afterAll(() => {
+  removeTempDirs();
+  removeCompiled();
+});
 
 test('reopen in the same process: every key and value intact, twice', () => {
   const dir = tempDir('reopen');
@@ -47,7 +50,7 @@ test('1,000,000 sequential keys: a new process finds all of them and check() is 
     if (store.insert({ key: k, value: k * 3 + 1 }) !== 0) throw new Error(`insert ${k} failed`);
   }
   store.close();
-  const child = runChild('verify-sequential.ts', [dir, '1000000']);
+  const child = runCompiled('verify-sequential.ts', [dir, '1000000']);
   expect(child.stderr).toBe('');
   expect(child.status).toBe(0);
   const result = JSON.parse(child.stdout);

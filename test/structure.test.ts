@@ -16,7 +16,7 @@ function expectAll(store: PmEHash, pairs: Map<bigint, bigint>): void {
   expect(missing).toBe(0);
 }
 
-test('150,000 random keys split buckets and double the catalog many times; all stay findable', () => {
+test('150,000 random keys stay findable through bucket splits and many catalog doublings', () => {
   const store = new PmEHash({ dir: tempDir('split') });
   const rnd = new Random(1);
   const pairs = new Map<bigint, bigint>();

@@ -76,7 +76,7 @@ test('zipfian reads are skewed: the hottest key is read far more than the averag
   expect(freq.size).toBeGreaterThan(5_000); // and the tail is long
 });
 
-test('the same seed gives the same files; another seed another run file', () => {
+test('the run file is a function of the seed: the same seed, the same bytes', () => {
   const spec = findWorkload('10w-rw-50-50')!;
   const [a, b, c] = [tempDir('seed'), tempDir('seed'), tempDir('seed')];
   generateWorkload(a, spec, 5);

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { CHUNK_BYTES, parseWorkload, parseWorkloadFile, WorkloadError } from '../src/ycsb/parser';
 import { OP_DELETE, OP_INSERT, OP_READ, OP_UPDATE, type Workload } from '../src/ycsb/workload';
+import { thrown } from './helpers/thrown';
 import { removeTempDirs, tempDir } from './helpers/temp';
 
 afterAll(removeTempDirs);
@@ -44,14 +45,8 @@ test.each([
   ['key 2^64', 'INSERT 1\nINSERT 2\nINSERT 18446744073709551616\n', 3, /exceeds 2\^64-1/],
   ['key of 25 digits', 'READ 1234567890123456789012345\n', 1, /exceeds 2\^64-1/],
 ])('%s is reported with file and line', (_label, text, line, problem) => {
-  let error: unknown;
-  try {
-    parse(text);
-  } catch (err) {
-    error = err;
-  }
-  expect(error).toBeInstanceOf(WorkloadError);
-  const e = error as WorkloadError;
+  const e = thrown<WorkloadError>(() => parse(text));
+  expect(e).toBeInstanceOf(WorkloadError);
   expect(e.file).toBe('w.txt');
   expect(e.line).toBe(line);
   expect(e.message).toMatch(new RegExp(`^w\\.txt:${line}: `));

@@ -8,12 +8,15 @@ import { generateWorkload, loadFile, runFile } from '../src/ycsb/generator';
 import { formatReport } from '../src/ycsb/report';
 import { runYcsb } from '../src/ycsb/runner';
 import { findWorkload } from '../src/ycsb/workload-spec';
-import { runChild } from './helpers/child';
+import { removeCompiled, runCompiled } from './helpers/compile';
 import { removeTempDirs, tempDir } from './helpers/temp';
 
-afterAll(removeTempDirs);
+afterAll(() => {
+  removeTempDirs();
+  removeCompiled();
+});
 
-const CLI = path.resolve(__dirname, '..', 'src', 'cli', 'main.ts');
+const CLI = 'src/cli/main.ts';
 
 /** A load and a run file with the given lines, in a temporary folder. */
 function workloadFiles(loadText: string, runText: string): { load: string; run: string } {
@@ -48,7 +51,7 @@ test('10w-rw-25-75: every count in the report is right and no read misses', () =
   store.close();
 });
 
-test('updates are verified by later reads; deletes make reads expect absence', () => {
+test('later reads check the values of updates and the absence after deletes', () => {
   const { load, run } = workloadFiles('INSERT 1\nINSERT 2\nINSERT 3\nINSERT 18446744073709551615\n', 'READ 1\nUPDATE 1\nREAD 1\nDELETE 2\nREAD 2\nINSERT 2\nREAD 2\nUPDATE 18446744073709551615\nREAD 18446744073709551615\nUPDATE 9\nINSERT 3\n');
   const report = runYcsb({ loadFile: load, runFile: run, dir: tempDir('ycsb') });
   expect(report.reads).toEqual({ found: 5, missed: 0, mismatched: 0 });
@@ -68,7 +71,7 @@ test('a fresh store each run: an existing store in the folder is replaced', () =
   expect(second.reads.mismatched + second.reads.missed).toBe(0);
 });
 
-test('a store of another format version is replaced too; a foreign folder is still refused', () => {
+test('a store of another format version in the folder is replaced by the run', () => {
   const { load, run } = workloadFiles('INSERT 1\nINSERT 2\n', 'READ 1\n');
   const dir = tempDir('ycsb');
   const old = new PmEHash({ dir, bucketsPerPage: 16 });
@@ -83,7 +86,10 @@ test('a store of another format version is replaced too; a foreign folder is sti
   expect(report.stats.keys).toBe(2);
   expect(report.problems).toEqual([]);
   expect(fs.readdirSync(dir).sort()).toEqual(['1', 'pm_ehash_catalog', 'pm_ehash_metadata']);
+});
 
+test('a foreign folder is refused by the run and left as it was', () => {
+  const { load, run } = workloadFiles('INSERT 1\nINSERT 2\n', 'READ 1\n');
   const foreign = tempDir('foreign');
   fs.writeFileSync(path.join(foreign, 'notes.txt'), 'mine');
   expect(() => runYcsb({ loadFile: load, runFile: run, dir: foreign })).toThrow(PmEHashCorruptError);
@@ -94,7 +100,7 @@ test('pmehash ycsb --json prints one parseable object with the documented shape'
   const spec = findWorkload('1w-rw-50-50')!;
   const wl = tempDir('wl');
   generateWorkload(wl, spec, 1);
-  const child = runChild(CLI, ['ycsb', '--load', loadFile(wl, spec), '--run', runFile(wl, spec), '--dir', tempDir('ycsb'), '--json', '--check']);
+  const child = runCompiled(CLI, ['ycsb', '--load', loadFile(wl, spec), '--run', runFile(wl, spec), '--dir', tempDir('ycsb'), '--json', '--check']);
   expect(child.stderr).toBe('');
   expect(child.status).toBe(0);
   const report = JSON.parse(child.stdout);
@@ -110,7 +116,7 @@ test('pmehash ycsb --json prints one parseable object with the documented shape'
 test('pmehash ycsb on a malformed workload fails with file and line, and runs nothing', () => {
   const { load, run } = workloadFiles('INSERT 1\n', 'READ 1\nREAD one\n');
   const dir = tempDir('ycsb');
-  const child = runChild(CLI, ['ycsb', '--load', load, '--run', run, '--dir', dir]);
+  const child = runCompiled(CLI, ['ycsb', '--load', load, '--run', run, '--dir', dir]);
   expect(child.status).toBe(1);
   expect(child.stderr).toBe(`pmehash: ${run}:2: key is not an unsigned decimal number: "READ one"\n`);
   expect(child.stdout).toBe('');

@@ -1,6 +1,8 @@
-// Child processes of the crash tests must start fast (hundreds of them), so instead of going
-// through ts-node each time, the sources are transpiled once per test file into a temporary
-// folder and run with plain `node`. NODE_PATH points them at the project's node_modules.
+// The one way tests run code in child processes. Crash tests start hundreds of them, so instead
+// of going through ts-node each time, the sources are transpiled once per test file into a
+// temporary folder and run with plain `node`. NODE_PATH points them at the project's
+// node_modules. A script is named by its file in test/helpers/, or by a path from the project
+// root (`src/cli/main.ts`).
 
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -40,18 +42,19 @@ export function removeCompiled(): void {
   built = undefined;
 }
 
-function scriptPath(helper: string): string {
-  return path.join(compiledRoot(), 'test', 'helpers', helper.replace(/\.ts$/, '.js'));
+function scriptPath(script: string): string {
+  const fromRoot = script.includes('/') ? script : path.join('test', 'helpers', script);
+  return path.join(compiledRoot(), fromRoot.replace(/\.ts$/, '.js'));
 }
 
 const childEnv = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv => ({ ...process.env, NODE_PATH: path.join(ROOT, 'node_modules'), ...env });
 
-/** Runs test/helpers/<helper> to completion (or death). */
-export function runCompiled(helper: string, args: string[], env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, [scriptPath(helper), ...args], { env: childEnv(env), encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+/** Runs a script to completion (or death). */
+export function runCompiled(script: string, args: string[], env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [scriptPath(script), ...args], { env: childEnv(env), encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
 }
 
-/** Starts test/helpers/<helper> and returns the running child. */
-export function startCompiled(helper: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  return spawn(process.execPath, [scriptPath(helper), ...args], { env: childEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
+/** Starts a script and returns the running child. */
+export function startCompiled(script: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+  return spawn(process.execPath, [scriptPath(script), ...args], { env: childEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
 }
