@@ -8,7 +8,7 @@ STAMP    := node_modules/.install-stamp
 CLI      := $(NODE) dist/src/cli/main.js
 FAMILY   := 1w-rw-50-50 10w-rw-0-100 10w-rw-25-75 10w-rw-50-50 10w-rw-75-25 10w-rw-100-0 220w-rw-50-50
 
-.PHONY: all install build typecheck test ycsb ycsb-all workload crash-test bench bench-scale report clean distclean
+.PHONY: all install build typecheck lint format test ycsb ycsb-all workload crash-test bench bench-scale report clean distclean
 
 all: build
 
@@ -26,7 +26,15 @@ build: $(STAMP)
 typecheck: $(STAMP)
 	npx tsc -p tsconfig.json --noEmit
 
-test: typecheck
+# ESLint (typescript-eslint) and Prettier; `make format` rewrites what Prettier would change.
+lint: $(STAMP)
+	npx eslint .
+	npx prettier --check .
+
+format: $(STAMP)
+	npx prettier --write .
+
+test: typecheck lint
 	npx jest
 
 # The main job: the 220w workload (or WORKLOAD=name) on a fresh store, with its report.
