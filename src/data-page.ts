@@ -1,5 +1,5 @@
 // Data page files `1`, `2`, ...: a bitmap of used bucket slots followed by the bucket slots.
-// The page table maps each page file once and translates between pm_address (fileId, offset)
+// DataPages maps each page file once and translates between pm_address (fileId, offset)
 // and mapped memory (the page's Uint32Array view + word index), the analogue of the course's
 // pmAddr2vAddr / vAddr2pmAddr. It also numbers bucket slots with dense ids for the free list.
 
@@ -19,7 +19,7 @@ export function pageFileSize(bucketsPerPage: number): number {
 
 const EMPTY = new Uint32Array(0);
 
-export class PageTable {
+export class DataPages {
   readonly headerSize: number;
   readonly pageSize: number;
   /** Mapped page buffers by file id (index 0 is unused). */

@@ -1,4 +1,4 @@
-// The queue of free bucket slots, as bucket ids (see PageTable.bucketId). Taken from the front,
+// The queue of free bucket slots, as bucket ids (see DataPages.bucketId). Taken from the front,
 // returned at the back; rebuilt from the page bitmaps on open. Lives only in memory.
 
 export class FreeList {

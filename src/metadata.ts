@@ -128,17 +128,19 @@ export class MetadataFile {
   }
 
   /**
-   * Logs an operation: arguments first, then op, then the checksum that makes it valid.
-   * Unused arguments are written as 0. The record is persisted before this returns.
+   * Logs an operation: arguments first, then op, then the checksum that makes it valid. The
+   * arguments are those of the op's row in FORMAT.md's operation table, in order (unused ones
+   * 0); six positional numbers rather than an array, so that an update allocates nothing.
+   * The record is persisted before this returns.
    */
-  beginLog(op: LogOp, a0: number, a1: number, a2: number, a3: number, a4: number, a5: number): void {
+  beginLog(op: LogOp, arg0: number, arg1: number, arg2: number, arg3: number, arg4: number, arg5: number): void {
     const w = this.words;
-    w[LOG_ARGS_WORD] = a0;
-    w[LOG_ARGS_WORD + 1] = a1;
-    w[LOG_ARGS_WORD + 2] = a2;
-    w[LOG_ARGS_WORD + 3] = a3;
-    w[LOG_ARGS_WORD + 4] = a4;
-    w[LOG_ARGS_WORD + 5] = a5;
+    w[LOG_ARGS_WORD] = arg0;
+    w[LOG_ARGS_WORD + 1] = arg1;
+    w[LOG_ARGS_WORD + 2] = arg2;
+    w[LOG_ARGS_WORD + 3] = arg3;
+    w[LOG_ARGS_WORD + 4] = arg4;
+    w[LOG_ARGS_WORD + 5] = arg5;
     w[LOG_OP_WORD] = op;
     w[LOG_CHECKSUM_WORD] = logChecksum(this.buffer);
     this.files.persist(this.buffer, LOG_OFFSET, LOG_RECORD_SIZE);

@@ -4,7 +4,7 @@
 
 import { MAX_GLOBAL_DEPTH, METADATA_FILE_SIZE } from '../include-types/layout';
 import { Catalog } from './catalog';
-import { PageTable } from './data-page';
+import { DataPages } from './data-page';
 import { PmEHashCorruptError } from './errors';
 import { CREATING_FILE, filePath, METADATA_FILE, removeStoreFiles } from './files';
 import { scanFolder } from './folder';
@@ -39,7 +39,7 @@ function createStore(dir: string, files: StoreFiles, bucketsPerPage: number): St
   meta.initialize(bucketsPerPage);
   meta.commit(2, 0);
 
-  const pages = new PageTable(dir, bucketsPerPage, files);
+  const pages = new DataPages(dir, bucketsPerPage, files);
   pages.createPage(1);
   pages.setUsed(1, 0, true);
   const offset = pages.bucketOffset(0);

@@ -1,4 +1,4 @@
-// Recovery of an existing store: the numbered steps of FORMAT.md, "Recovery (on open)", each
+// Recovery of an existing store: the numbered steps of FORMAT.header, "Recovery (on open)", each
 // marked below by its number. Steps 1-4 only read and validate; the later ones are idempotent,
 // so a crash inside recovery is recovered by the next open.
 
@@ -9,7 +9,7 @@ import type { EhashMetadata } from '../include-types/store';
 import { pow2, popcount } from './bits';
 import { BITMAP, bucketCheck, checksumHolds, DEPTH, KEY_HI, KEY_LO, USED, VALUE } from './bucket';
 import { Catalog } from './catalog';
-import { PageTable, pageFileSize } from './data-page';
+import { DataPages, pageFileSize } from './data-page';
 import { PmEHashCorruptError } from './errors';
 import { CATALOG_FILE, filePath, METADATA_FILE, pageFileName } from './files';
 import { FreeList } from './free-list';
@@ -23,43 +23,43 @@ import { halveUnusedLevels, shrinkCatalog } from './structure';
 export function recoverStore(dir: string, files: StoreFiles, contents: FolderContents): StoreState {
   // Step 1: the metadata.
   const metaBytes = files.read(filePath(dir, METADATA_FILE));
-  const md = parseMetadata(metaBytes);
+  const header = parseMetadata(metaBytes);
 
   // Step 2: the files present.
-  checkFiles(files, dir, md, contents);
+  checkFiles(files, dir, header, contents);
 
   // Step 3: map every file.
   const meta = new MetadataFile(files.map(filePath(dir, METADATA_FILE)), files);
   const catalog = Catalog.open(dir, files);
-  const pages = new PageTable(dir, md.bucketsPerPage, files);
-  for (let id = 1; id < md.maxFileId; id++) pages.mapPage(id);
+  const pages = new DataPages(dir, header.bucketsPerPage, files);
+  for (let id = 1; id < header.maxFileId; id++) pages.mapPage(id);
 
   // Step 4: addresses in the catalog and the log.
-  for (let i = 0; i < md.catalogSize; i++) {
+  for (let i = 0; i < header.catalogSize; i++) {
     if (!pages.isBucketAddress(catalog.fileId(i), catalog.offset(i))) {
       throw new PmEHashCorruptError(CATALOG_FILE,
         `entry ${i} points outside the pages: fileId ${catalog.fileId(i)} offset ${catalog.offset(i)}`);
     }
   }
   const log = meta.pendingLog();
-  if (log) checkLog(log, md, pages);
+  if (log) checkLog(log, header, pages);
 
   // Step 5: redo the logged operation.
   const repairs: string[] = [];
   if (log) {
-    redo(log, md, meta, catalog, pages);
+    redo(log, header, meta, catalog, pages);
     repairs.push(`redid an interrupted ${logOpName(log.op)}`);
   }
 
   // Step 6: the structure. Bucket memory is read once per bucket (at its first entry); later entries use depthOf.
-  const slots = pages.pageCount * md.bucketsPerPage;
+  const slots = pages.pageCount * header.bucketsPerPage;
   const refs = new Int32Array(slots);
   const first = new Int32Array(slots).fill(-1);
   const depthOf = new Uint8Array(slots);
   const bucketsAtDepth = new Int32Array(MAX_GLOBAL_DEPTH + 2);
   const cw = catalog.words;
   let keys = 0;
-  for (let i = 0; i < md.catalogSize; i++) {
+  for (let i = 0; i < header.catalogSize; i++) {
     const fileId = cw[2 * i];
     const offset = cw[2 * i + 1];
     const id = pages.bucketId(fileId, offset);
@@ -67,8 +67,8 @@ export function recoverStore(dir: string, files: StoreFiles, contents: FolderCon
       const w = pages.words[fileId];
       const b = offset >>> 2;
       const depth = w[b + DEPTH];
-      if (depth > md.globalDepth) {
-        throw new PmEHashCorruptError(pageFileName(fileId), `bucket at offset ${offset} has local depth ${depth} (global depth ${md.globalDepth})`);
+      if (depth > header.globalDepth) {
+        throw new PmEHashCorruptError(pageFileName(fileId), `bucket at offset ${offset} has local depth ${depth} (global depth ${header.globalDepth})`);
       }
       if (!checksumHolds(w, b)) {
         throw new PmEHashCorruptError(pageFileName(fileId), `bucket at offset ${offset}: checksum of its kv slots does not match`);
@@ -83,10 +83,10 @@ export function recoverStore(dir: string, files: StoreFiles, contents: FolderCon
     refs[id]++;
   }
   for (let id = 0; id < slots; id++) {
-    if (first[id] >= 0 && refs[id] !== pow2(md.globalDepth - depthOf[id])) {
+    if (first[id] >= 0 && refs[id] !== pow2(header.globalDepth - depthOf[id])) {
       const where = `${pageFileName(pages.fileIdOfBucket(id))}@${pages.offsetOfBucket(id)}`;
       throw new PmEHashCorruptError(CATALOG_FILE,
-        `bucket ${where} of local depth ${depthOf[id]} is reached from ${refs[id]} entries, expected ${pow2(md.globalDepth - depthOf[id])}`);
+        `bucket ${where} of local depth ${depthOf[id]} is reached from ${refs[id]} entries, expected ${pow2(header.globalDepth - depthOf[id])}`);
     }
   }
 
@@ -95,7 +95,7 @@ export function recoverStore(dir: string, files: StoreFiles, contents: FolderCon
   let repairedBits = 0;
   for (let id = 0; id < slots; id++) {
     const fileId = pages.fileIdOfBucket(id);
-    const slot = id % md.bucketsPerPage;
+    const slot = id % header.bucketsPerPage;
     const used = first[id] >= 0;
     if (pages.isUsed(fileId, slot) !== used) {
       pages.setUsed(fileId, slot, used);
@@ -106,7 +106,7 @@ export function recoverStore(dir: string, files: StoreFiles, contents: FolderCon
   if (repairedBits > 0) repairs.push(`repaired ${repairedBits} page bitmap bit(s)`);
 
   const s: StoreState = {
-    dir, files, meta, catalog, pages, freeList, maxFileId: md.maxFileId, globalDepth: md.globalDepth,
+    dir, files, meta, catalog, pages, freeList, maxFileId: header.maxFileId, globalDepth: header.globalDepth,
     keys, bucketsAtDepth, repairs,
   };
 
@@ -119,30 +119,30 @@ export function recoverStore(dir: string, files: StoreFiles, contents: FolderCon
     shrinkCatalog(s, pow2(s.globalDepth));
     repairs.push(`trimmed ${CATALOG_FILE} to its 2^${s.globalDepth} live entries`);
   }
-  if (contents.pageIds.includes(md.maxFileId)) {
-    files.remove(filePath(dir, pageFileName(md.maxFileId)));
-    repairs.push(`removed unused page file ${md.maxFileId}`);
+  if (contents.pageIds.includes(header.maxFileId)) {
+    files.remove(filePath(dir, pageFileName(header.maxFileId)));
+    repairs.push(`removed unused page file ${header.maxFileId}`);
   }
   return s;
 }
 
-function checkFiles(files: StoreFiles, dir: string, md: EhashMetadata, contents: FolderContents): void {
+function checkFiles(files: StoreFiles, dir: string, header: EhashMetadata, contents: FolderContents): void {
   if (!contents.hasCatalog) throw new PmEHashCorruptError(CATALOG_FILE, 'missing');
   const catalogBytes = files.size(filePath(dir, CATALOG_FILE));
-  const live = md.catalogSize * CATALOG_ENTRY_SIZE;
+  const live = header.catalogSize * CATALOG_ENTRY_SIZE;
   if (catalogBytes !== live && catalogBytes !== 2 * live) {
     throw new PmEHashCorruptError(CATALOG_FILE,
-      `size is ${catalogBytes} bytes, expected ${live} (2^${md.globalDepth} entries of ${CATALOG_ENTRY_SIZE} bytes)`);
+      `size is ${catalogBytes} bytes, expected ${live} (2^${header.globalDepth} entries of ${CATALOG_ENTRY_SIZE} bytes)`);
   }
   const present = new Set(contents.pageIds);
   for (const id of contents.pageIds) {
-    if (id > md.maxFileId) {
-      throw new PmEHashCorruptError(pageFileName(id), `unexpected page file: metadata says the last page is ${md.maxFileId - 1}`);
+    if (id > header.maxFileId) {
+      throw new PmEHashCorruptError(pageFileName(id), `unexpected page file: metadata says the last page is ${header.maxFileId - 1}`);
     }
   }
-  const size = pageFileSize(md.bucketsPerPage);
-  for (let id = 1; id < md.maxFileId; id++) {
-    if (!present.has(id)) throw new PmEHashCorruptError(pageFileName(id), `page file missing (metadata maxFileId ${md.maxFileId})`);
+  const size = pageFileSize(header.bucketsPerPage);
+  for (let id = 1; id < header.maxFileId; id++) {
+    if (!present.has(id)) throw new PmEHashCorruptError(pageFileName(id), `page file missing (metadata maxFileId ${header.maxFileId})`);
     const actual = files.size(filePath(dir, pageFileName(id)));
     if (actual !== size) throw new PmEHashCorruptError(pageFileName(id), `size is ${actual} bytes, expected ${size}`);
   }
@@ -152,22 +152,30 @@ function logOpName(op: LogOp): string {
   return ['none', 'update', 'split', 'merge', 'metadata change'][op] ?? `op ${op}`;
 }
 
-function checkLog(log: LogRecord, md: EhashMetadata, pages: PageTable): void {
-  const validAddress = (fileId: number, offset: number): boolean => pages.isBucketAddress(fileId, offset);
-  const [a0, a1, a2, a3, depth, pattern] = log.args;
+/** The arguments of a Split or Merge record: two bucket addresses, a depth and a pattern. */
+function structureArgs(args: number[]) {
+  const [fromFile, fromOffset, toFile, toOffset, depth, pattern] = args;
+  return { fromFile, fromOffset, toFile, toOffset, depth, pattern };
+}
+
+function checkLog(log: LogRecord, header: EhashMetadata, pages: DataPages): void {
   const bad = (problem: string): never => {
     throw new PmEHashCorruptError(METADATA_FILE, `log record (${logOpName(log.op)}): ${problem}`);
   };
   switch (log.op) {
-    case LogOp.Update:
-      if (!validAddress(a0, a1) || a2 >= BUCKET_KV_SLOTS) bad(`kv slot ${a2} of bucket ${a0}@${a1} out of range`);
+    case LogOp.Update: {
+      const [fileId, offset, slot] = log.args;
+      if (!pages.isBucketAddress(fileId, offset) || slot >= BUCKET_KV_SLOTS) bad(`kv slot ${slot} of bucket ${fileId}@${offset} out of range`);
       break;
+    }
     case LogOp.Split:
-    case LogOp.Merge:
-      if (!validAddress(a0, a1) || !validAddress(a2, a3)) bad('bucket address out of range');
-      if (depth > md.globalDepth || pattern >= pow2(depth)) bad(`depth ${depth} / pattern ${pattern} out of range`);
+    case LogOp.Merge: {
+      const { fromFile, fromOffset, toFile, toOffset, depth, pattern } = structureArgs(log.args);
+      if (!pages.isBucketAddress(fromFile, fromOffset) || !pages.isBucketAddress(toFile, toOffset)) bad('bucket address out of range');
+      if (depth > header.globalDepth || pattern >= pow2(depth)) bad(`depth ${depth} / pattern ${pattern} out of range`);
       if (log.op === LogOp.Merge && depth === 0) bad('merge at depth 0');
       break;
+    }
     case LogOp.Metadata:
       break;
     default:
@@ -176,10 +184,10 @@ function checkLog(log: LogRecord, md: EhashMetadata, pages: PageTable): void {
 }
 
 /** Step 5: redoes a logged operation from its record (idempotent), then clears the log. */
-function redo(log: LogRecord, md: EhashMetadata, meta: MetadataFile, catalog: Catalog, pages: PageTable): void {
-  const [a0, a1, a2, a3, depth, pattern] = log.args;
+function redo(log: LogRecord, header: EhashMetadata, meta: MetadataFile, catalog: Catalog, pages: DataPages): void {
   switch (log.op) {
     case LogOp.Update: {
+      // FORMAT.header, update step 2.
       const [fileId, offset, slot, valueLo, valueHi] = log.args;
       const w = pages.words[fileId];
       const b = offset >>> 2;
@@ -190,10 +198,11 @@ function redo(log: LogRecord, md: EhashMetadata, meta: MetadataFile, catalog: Ca
       break;
     }
     case LogOp.Split: {
-      // Publish the new bucket, then drop from the old one the keys that moved.
-      catalog.redirect(md.catalogSize, depth + 1, pattern | pow2(depth), a2, a3);
-      const w = pages.words[a0];
-      const b = a1 >>> 2;
+      // FORMAT.header, split steps 5-6: old bucket "from", new bucket "to".
+      const { fromFile, fromOffset, toFile, toOffset, depth, pattern } = structureArgs(log.args);
+      catalog.redirect(header.catalogSize, depth + 1, pattern | pow2(depth), toFile, toOffset);
+      const w = pages.words[fromFile];
+      const b = fromOffset >>> 2;
       let bitmap = w[b + BITMAP] & USED;
       for (let j = 0; j < BUCKET_KV_SLOTS; j++) {
         if ((bitmap & (1 << j)) === 0) continue;
@@ -202,17 +211,19 @@ function redo(log: LogRecord, md: EhashMetadata, meta: MetadataFile, catalog: Ca
       w[b + BITMAP] = bitmap;
       w[b + BITMAP] = bitmap | bucketCheck(w, b);
       w[b + DEPTH] = depth + 1;
-      pages.persistRange(a0, a1, BUCKET_SIZE);
+      pages.persistRange(fromFile, fromOffset, BUCKET_SIZE);
       break;
     }
     case LogOp.Merge: {
-      catalog.redirect(md.catalogSize, depth, pattern, a2, a3);
-      pages.words[a2][(a3 >>> 2) + DEPTH] = depth - 1;
-      pages.persistRange(a2, a3, BUCKET_SIZE);
+      // FORMAT.header, merge steps 2-3: emptied bucket "from", survivor "to".
+      const { toFile, toOffset, depth, pattern } = structureArgs(log.args);
+      catalog.redirect(header.catalogSize, depth, pattern, toFile, toOffset);
+      pages.words[toFile][(toOffset >>> 2) + DEPTH] = depth - 1;
+      pages.persistRange(toFile, toOffset, BUCKET_SIZE);
       break;
     }
     case LogOp.Metadata:
       break; // parseMetadata already took maxFileId and globalDepth from the record
   }
-  meta.commit(md.maxFileId, md.globalDepth);
+  meta.commit(header.maxFileId, header.globalDepth);
 }

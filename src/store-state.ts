@@ -2,7 +2,7 @@
 // recovery hand to PmEHash.
 
 import type { Catalog } from './catalog';
-import type { PageTable } from './data-page';
+import type { DataPages } from './data-page';
 import type { FreeList } from './free-list';
 import type { StoreFiles } from './mapped-files';
 import type { MetadataFile } from './metadata';
@@ -14,7 +14,7 @@ export interface StoreState {
   files: StoreFiles;
   meta: MetadataFile;
   catalog: Catalog;
-  pages: PageTable;
+  pages: DataPages;
   freeList: FreeList;
   maxFileId: number;
   globalDepth: number;
