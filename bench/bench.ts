@@ -40,9 +40,12 @@ function main(): void {
       const rs: ContenderResult[] = [];
       for (let i = 0; i < runs; i++) {
         const r = measure(c, load, run, path.join(scratch, c));
-        if (r.reads.missed + r.reads.mismatched > 0) throw new Error(`${c}: ${r.reads.missed} missed and ${r.reads.mismatched} mismatched reads`);
+        if (r.reads.missed + r.reads.mismatched > 0)
+          throw new Error(`${c}: ${r.reads.missed} missed and ${r.reads.mismatched} mismatched reads`);
         rs.push(r);
-        process.stderr.write(`${c} run ${i + 1}/${runs}: load ${fmt(r.load.opsPerSec)} ops/s, run ${fmt(r.run.opsPerSec)} ops/s\n`);
+        process.stderr.write(
+          `${c} run ${i + 1}/${runs}: load ${fmt(r.load.opsPerSec)} ops/s, run ${fmt(r.run.opsPerSec)} ops/s\n`,
+        );
       }
       results.set(c, rs);
     }
@@ -50,12 +53,16 @@ function main(): void {
     fs.rmSync(scratch, { recursive: true, force: true });
   }
 
-  const med = (c: ContenderName, f: (r: ContenderResult) => number | undefined): number => median(results.get(c)!.map((r) => f(r) ?? NaN));
-  const base = results.has('pmehash') ? { load: med('pmehash', (r) => r.load.opsPerSec), run: med('pmehash', (r) => r.run.opsPerSec) } : undefined;
+  const med = (c: ContenderName, f: (r: ContenderResult) => number | undefined): number =>
+    median(results.get(c)!.map((r) => f(r) ?? NaN));
+  const base = results.has('pmehash')
+    ? { load: med('pmehash', (r) => r.load.opsPerSec), run: med('pmehash', (r) => r.run.opsPerSec) }
+    : undefined;
   const rows = [...results.keys()].map((c) => {
     const l = med(c, (r) => r.load.opsPerSec);
     const r = med(c, (x) => x.run.opsPerSec);
-    const ratio = (mine: number | undefined, theirs: number) => (mine && c !== 'pmehash' && c !== 'pmehash-sync' ? `${(mine / theirs).toFixed(2)}x` : '');
+    const ratio = (mine: number | undefined, theirs: number) =>
+      mine && c !== 'pmehash' && c !== 'pmehash-sync' ? `${(mine / theirs).toFixed(2)}x` : '';
     return `| ${LABELS[c]} | ${fmt(l)} | ${fmt(r)} | ${ratio(base?.load, l)} | ${ratio(base?.run, r)} | ${fmt(med(c, (x) => x.peakRssMB))} |`;
   });
   const lines = [
@@ -69,9 +76,15 @@ function main(): void {
     const reopen = med('pmehash', (r) => r.reopenSeconds);
     const bytes = med('pmehash', (r) => r.storeBytes);
     const keys = med('pmehash', (r) => r.keys);
-    lines.push('', `PmEHash: reopen (recover) ${reopen.toFixed(3)} s; store files ${(bytes / 1e6).toFixed(1)} MB = ${(bytes / (keys * 16)).toFixed(2)}x the raw 16 bytes of its ${fmt(keys)} pairs; workload parsing ${fmt(med('pmehash', (r) => r.parseMBps))} MB/s.`);
+    lines.push(
+      '',
+      `PmEHash: reopen (recover) ${reopen.toFixed(3)} s; store files ${(bytes / 1e6).toFixed(1)} MB = ${(bytes / (keys * 16)).toFixed(2)}x the raw 16 bytes of its ${fmt(keys)} pairs; workload parsing ${fmt(med('pmehash', (r) => r.parseMBps))} MB/s.`,
+    );
   }
-  lines.push('', `Stores in ${path.dirname(scratch)}${scratch.startsWith('/dev/shm') ? ' (tmpfs: msync there costs only the system call)' : ''}. Machine: ${machine()}. Date: ${today()}.`);
+  lines.push(
+    '',
+    `Stores in ${path.dirname(scratch)}${scratch.startsWith('/dev/shm') ? ' (tmpfs: msync there costs only the system call)' : ''}. Machine: ${machine()}. Date: ${today()}.`,
+  );
   const table = lines.join('\n');
   process.stdout.write(table + '\n');
   const out = arg('--out');

@@ -12,7 +12,14 @@ import { OP_DELETE, OP_INSERT, OP_READ, OP_UPDATE, type Workload } from '../src/
 import { freshStore, runPhase, type ReadReport } from '../src/ycsb/runner';
 import { TypedTable } from './typed-table';
 
-export const CONTENDERS = ['pmehash', 'pmehash-sync', 'lmdb-per-op', 'lmdb-per-phase', 'map-bigint', 'typed-table'] as const;
+export const CONTENDERS = [
+  'pmehash',
+  'pmehash-sync',
+  'lmdb-per-op',
+  'lmdb-per-phase',
+  'map-bigint',
+  'typed-table',
+] as const;
 export type ContenderName = (typeof CONTENDERS)[number];
 
 export interface PhaseResult {
@@ -42,14 +49,27 @@ const phase = (ops: number, seconds: number): PhaseResult => ({ ops, seconds, op
 
 function prefix(w: Workload, n: number): Workload {
   const count = Math.min(n, w.count);
-  return { ...w, count, ops: w.ops.subarray(0, count), keyLo: w.keyLo.subarray(0, count), keyHi: w.keyHi.subarray(0, count) };
+  return {
+    ...w,
+    count,
+    ops: w.ops.subarray(0, count),
+    keyLo: w.keyLo.subarray(0, count),
+    keyHi: w.keyHi.subarray(0, count),
+  };
 }
 
 function folderBytes(dir: string): number {
   return fs.readdirSync(dir).reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
 }
 
-function runPmEHash(load: Workload, run: Workload, le: ReadExpectations, re: ReadExpectations, dir: string, sync: boolean) {
+function runPmEHash(
+  load: Workload,
+  run: Workload,
+  le: ReadExpectations,
+  re: ReadExpectations,
+  dir: string,
+  sync: boolean,
+) {
   const store = freshStore(dir, sync ? 'sync' : 'process');
   const reads: ReadReport = { found: 0, missed: 0, mismatched: 0 };
   const l = runPhase(store, load, le, reads, 'load', false);
@@ -60,7 +80,14 @@ function runPmEHash(load: Workload, run: Workload, le: ReadExpectations, re: Rea
   const reopened = new PmEHash({ dir });
   const reopenSeconds = since(t);
   reopened.close();
-  return { load: phase(l.ops, l.seconds), run: phase(r.ops, r.seconds), reads, reopenSeconds, storeBytes: folderBytes(dir), keys };
+  return {
+    load: phase(l.ops, l.seconds),
+    run: phase(r.ops, r.seconds),
+    reads,
+    reopenSeconds,
+    storeBytes: folderBytes(dir),
+    keys,
+  };
 }
 
 function runTypedTable(load: Workload, run: Workload, le: ReadExpectations, re: ReadExpectations) {
@@ -74,14 +101,19 @@ function runTypedTable(load: Workload, run: Workload, le: ReadExpectations, re: 
       const lo = w.keyLo[i] | 0; // int32 bits, as the PmEHash runner passes them
       const hi = w.keyHi[i] | 0;
       switch (w.ops[i]) {
-        case OP_INSERT: table.insert(lo, hi, lo, hi); break;
-        case OP_UPDATE: table.update(lo, hi, ~lo, ~hi); break;
+        case OP_INSERT:
+          table.insert(lo, hi, lo, hi);
+          break;
+        case OP_UPDATE:
+          table.update(lo, hi, ~lo, ~hi);
+          break;
         case OP_READ: {
           const found = table.search(lo, hi, out) === 0;
           judge(reads, expected[r++], found, out[0] === lo && out[1] === hi, out[0] === ~lo && out[1] === ~hi);
           break;
         }
-        case OP_DELETE: throw new Error('the typed-table contender does not delete');
+        case OP_DELETE:
+          throw new Error('the typed-table contender does not delete');
       }
     }
     return phase(w.count, since(t));
@@ -105,20 +137,30 @@ function runMap(load: Workload, run: Workload, le: ReadExpectations, re: ReadExp
   const map = new Map<bigint, bigint>();
   const reads: ReadReport = { found: 0, missed: 0, mismatched: 0 };
   const prepared = [bigKeys(load), bigKeys(run)]; // key preparation, before the clocks
-  const go = (w: Workload, expected: ReadExpectations, { keys, complements }: { keys: bigint[]; complements: bigint[] }): PhaseResult => {
+  const go = (
+    w: Workload,
+    expected: ReadExpectations,
+    { keys, complements }: { keys: bigint[]; complements: bigint[] },
+  ): PhaseResult => {
     let r = 0;
     const t = now();
     for (let i = 0; i < w.count; i++) {
       const k = keys[i];
       switch (w.ops[i]) {
-        case OP_INSERT: if (!map.has(k)) map.set(k, k); break;
-        case OP_UPDATE: if (map.has(k)) map.set(k, complements[i]); break;
+        case OP_INSERT:
+          if (!map.has(k)) map.set(k, k);
+          break;
+        case OP_UPDATE:
+          if (map.has(k)) map.set(k, complements[i]);
+          break;
         case OP_READ: {
           const v = map.get(k);
           judge(reads, expected[r++], v !== undefined, v === k, v === complements[i]);
           break;
         }
-        case OP_DELETE: map.delete(k); break;
+        case OP_DELETE:
+          map.delete(k);
+          break;
       }
     }
     return phase(w.count, since(t));
@@ -144,24 +186,48 @@ function bufferKeys(w: Workload): { keys: Buffer[]; complements: Buffer[] } {
   return { keys, complements };
 }
 
-function runLmdb(load: Workload, run: Workload, le: ReadExpectations, re: ReadExpectations, dir: string, perPhase: boolean) {
+function runLmdb(
+  load: Workload,
+  run: Workload,
+  le: ReadExpectations,
+  re: ReadExpectations,
+  dir: string,
+  perPhase: boolean,
+) {
   fs.rmSync(dir, { recursive: true, force: true });
   const db = openLmdb<Buffer, Buffer>({ path: dir, noSync: true, keyEncoding: 'binary', encoding: 'binary' });
   const reads: ReadReport = { found: 0, missed: 0, mismatched: 0 };
   const prepared = [bufferKeys(load), bufferKeys(run)];
-  const ops = (w: Workload, expected: ReadExpectations, { keys, complements }: { keys: Buffer[]; complements: Buffer[] }, put: (k: Buffer, v: Buffer) => void): void => {
+  const ops = (
+    w: Workload,
+    expected: ReadExpectations,
+    { keys, complements }: { keys: Buffer[]; complements: Buffer[] },
+    put: (k: Buffer, v: Buffer) => void,
+  ): void => {
     let r = 0;
     for (let i = 0; i < w.count; i++) {
       const k = keys[i];
       switch (w.ops[i]) {
-        case OP_INSERT: if (db.getBinary(k) === undefined) put(k, k); break;
-        case OP_UPDATE: if (db.getBinary(k) !== undefined) put(k, complements[i]); break;
+        case OP_INSERT:
+          if (db.getBinary(k) === undefined) put(k, k);
+          break;
+        case OP_UPDATE:
+          if (db.getBinary(k) !== undefined) put(k, complements[i]);
+          break;
         case OP_READ: {
           const v = db.getBinary(k);
-          judge(reads, expected[r++], v !== undefined, v !== undefined && v.equals(k), v !== undefined && v.equals(complements[i]));
+          judge(
+            reads,
+            expected[r++],
+            v !== undefined,
+            v !== undefined && v.equals(k),
+            v !== undefined && v.equals(complements[i]),
+          );
           break;
         }
-        case OP_DELETE: db.removeSync(k); break;
+        case OP_DELETE:
+          db.removeSync(k);
+          break;
       }
     }
   };
@@ -192,13 +258,26 @@ function main(): void {
   fs.mkdirSync(dir, { recursive: true });
   let result;
   switch (name) {
-    case 'pmehash': result = runPmEHash(load, run, le, re, dir, false); break;
-    case 'pmehash-sync': result = runPmEHash(load, run, le, re, dir, true); break;
-    case 'typed-table': result = runTypedTable(load, run, le, re); break;
-    case 'map-bigint': result = runMap(load, run, le, re); break;
-    case 'lmdb-per-op': result = runLmdb(load, run, le, re, dir, false); break;
-    case 'lmdb-per-phase': result = runLmdb(load, run, le, re, dir, true); break;
-    default: throw new Error(`unknown contender ${name}`);
+    case 'pmehash':
+      result = runPmEHash(load, run, le, re, dir, false);
+      break;
+    case 'pmehash-sync':
+      result = runPmEHash(load, run, le, re, dir, true);
+      break;
+    case 'typed-table':
+      result = runTypedTable(load, run, le, re);
+      break;
+    case 'map-bigint':
+      result = runMap(load, run, le, re);
+      break;
+    case 'lmdb-per-op':
+      result = runLmdb(load, run, le, re, dir, false);
+      break;
+    case 'lmdb-per-phase':
+      result = runLmdb(load, run, le, re, dir, true);
+      break;
+    default:
+      throw new Error(`unknown contender ${name}`);
   }
   const out: ContenderResult = { name, ...result, parseMBps, peakRssMB: process.resourceUsage().maxRSS / 1024 };
   process.stdout.write(JSON.stringify(out) + '\n');

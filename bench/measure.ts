@@ -23,7 +23,10 @@ export function scratchDir(label: string): string {
 
 /** Runs contender `name` on the workload files in a process of its own; its store goes in `dir`. */
 export function measure(name: ContenderName, load: string, run: string, dir: string): ContenderResult {
-  const r = spawnSync(process.execPath, [path.join(__dirname, 'contender.js'), name, load, run, dir], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const r = spawnSync(process.execPath, [path.join(__dirname, 'contender.js'), name, load, run, dir], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+  });
   if (r.status !== 0) throw new Error(`${name} failed: ${r.stderr || r.signal}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!);
 }

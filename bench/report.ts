@@ -11,9 +11,10 @@ import { DEFAULT_SEED, WORKLOADS } from '../src/ycsb/workload-spec';
 import { fmt as int, machine, scratchDir, today } from './measure';
 import { barChartSvg } from './svg-chart';
 
-
 function mix(p: PhaseReport): string {
-  return OP_NAMES.filter((op) => p.mix[op] > 0).map((op) => `${op} ${int(p.mix[op])} (${((100 * p.mix[op]) / p.ops).toFixed(1)}%)`).join(', ');
+  return OP_NAMES.filter((op) => p.mix[op] > 0)
+    .map((op) => `${op} ${int(p.mix[op])} (${((100 * p.mix[op]) / p.ops).toFixed(1)}%)`)
+    .join(', ');
 }
 
 function section(name: string, r: YcsbReport): string {
@@ -44,7 +45,8 @@ function main(): void {
     for (const spec of WORKLOADS) {
       generateWorkload(wlDir, spec, DEFAULT_SEED);
       const r = runYcsb({ loadFile: loadFile(wlDir, spec), runFile: runFile(wlDir, spec), dir: storeDir, check: true });
-      if (r.reads.missed + r.reads.mismatched + (r.problems?.length ?? 0) > 0) throw new Error(`${spec.name}: incorrect results`);
+      if (r.reads.missed + r.reads.mismatched + (r.problems?.length ?? 0) > 0)
+        throw new Error(`${spec.name}: incorrect results`);
       results.push([spec.name, r]);
       process.stderr.write(`${spec.name}: load ${int(r.load.opsPerSec)} ops/s, run ${int(r.run.opsPerSec)} ops/s\n`);
     }
@@ -52,19 +54,25 @@ function main(): void {
     fs.rmSync(storeDir, { recursive: true, force: true });
   }
   const labels = results.map(([n]) => n);
-  fs.writeFileSync(path.join(outDir, 'ops.svg'), barChartSvg({
-    title: 'PmEHash YCSB throughput per workload',
-    unit: 'operations per second',
-    labels,
-    series: [
-      { name: 'load phase', color: '#4878a8', values: results.map(([, r]) => r.load.opsPerSec) },
-      { name: 'run phase', color: '#e0883a', values: results.map(([, r]) => r.run.opsPerSec) },
-    ],
-  }));
+  fs.writeFileSync(
+    path.join(outDir, 'ops.svg'),
+    barChartSvg({
+      title: 'PmEHash YCSB throughput per workload',
+      unit: 'operations per second',
+      labels,
+      series: [
+        { name: 'load phase', color: '#4878a8', values: results.map(([, r]) => r.load.opsPerSec) },
+        { name: 'run phase', color: '#e0883a', values: results.map(([, r]) => r.run.opsPerSec) },
+      ],
+    }),
+  );
   const summary = [
     '| workload | load ops/s | run ops/s | run mix | read misses |',
     '|---|---:|---:|---|---:|',
-    ...results.map(([n, r]) => `| ${n} | ${int(r.load.opsPerSec)} | ${int(r.run.opsPerSec)} | ${mix(r.run)} | ${int(r.reads.missed + r.reads.mismatched)} |`),
+    ...results.map(
+      ([n, r]) =>
+        `| ${n} | ${int(r.load.opsPerSec)} | ${int(r.run.opsPerSec)} | ${mix(r.run)} | ${int(r.reads.missed + r.reads.mismatched)} |`,
+    ),
   ].join('\n');
   const text = [
     '# PmEHash YCSB report',

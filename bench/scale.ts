@@ -24,10 +24,13 @@ function main(): void {
       const spec = findWorkload(name)!;
       generateWorkload(wlDir, spec, DEFAULT_SEED);
       const rs: ContenderResult[] = [];
-      for (let r = 0; r < runs; r++) rs.push(measure('pmehash', loadFile(wlDir, spec), runFile(wlDir, spec), path.join(scratch, name)));
+      for (let r = 0; r < runs; r++)
+        rs.push(measure('pmehash', loadFile(wlDir, spec), runFile(wlDir, spec), path.join(scratch, name)));
       const l = median(rs.map((r) => r.load.opsPerSec));
       const rr = median(rs.map((r) => r.run.opsPerSec));
-      rows.push(`| ${name} | ${fmt(spec.records)} | ${fmt(l)} | ${(1e9 / l).toFixed(0)} | ${fmt(rr)} | ${(1e9 / rr).toFixed(0)} | ${median(rs.map((r) => r.reopenSeconds ?? NaN)).toFixed(3)} | ${fmt(median(rs.map((r) => r.peakRssMB)))} |`);
+      rows.push(
+        `| ${name} | ${fmt(spec.records)} | ${fmt(l)} | ${(1e9 / l).toFixed(0)} | ${fmt(rr)} | ${(1e9 / rr).toFixed(0)} | ${median(rs.map((r) => r.reopenSeconds ?? NaN)).toFixed(3)} | ${fmt(median(rs.map((r) => r.peakRssMB)))} |`,
+      );
       process.stderr.write(`${rows[rows.length - 1]}\n`);
     }
   } finally {

@@ -47,16 +47,24 @@ export function barChartSvg(chart: BarChart): string {
     out.push(`<line x1="${m.left}" x2="${width - m.right}" y1="${y(v)}" y2="${y(v)}" stroke="#ddd"/>`);
     out.push(`<text x="${m.left - 6}" y="${y(v) + 4}" text-anchor="end">${compact(v)}</text>`);
   }
-  out.push(`<text transform="translate(16 ${m.top + plotH / 2}) rotate(-90)" text-anchor="middle">${escape(chart.unit)}</text>`);
+  out.push(
+    `<text transform="translate(16 ${m.top + plotH / 2}) rotate(-90)" text-anchor="middle">${escape(chart.unit)}</text>`,
+  );
   chart.labels.forEach((label, g) => {
     const x0 = m.left + g * groupW + groupW * 0.1;
     chart.series.forEach((s, k) => {
       const v = s.values[g];
       const x = x0 + k * barW;
-      out.push(`<rect x="${x.toFixed(1)}" y="${y(v).toFixed(1)}" width="${(barW - 2).toFixed(1)}" height="${(m.top + plotH - y(v)).toFixed(1)}" fill="${s.color}"><title>${escape(`${label} ${s.name}: ${Math.round(v)}`)}</title></rect>`);
-      out.push(`<text x="${(x + barW / 2 - 1).toFixed(1)}" y="${(y(v) - 4).toFixed(1)}" text-anchor="middle" font-size="10">${compact(v)}</text>`);
+      out.push(
+        `<rect x="${x.toFixed(1)}" y="${y(v).toFixed(1)}" width="${(barW - 2).toFixed(1)}" height="${(m.top + plotH - y(v)).toFixed(1)}" fill="${s.color}"><title>${escape(`${label} ${s.name}: ${Math.round(v)}`)}</title></rect>`,
+      );
+      out.push(
+        `<text x="${(x + barW / 2 - 1).toFixed(1)}" y="${(y(v) - 4).toFixed(1)}" text-anchor="middle" font-size="10">${compact(v)}</text>`,
+      );
     });
-    out.push(`<text x="${(x0 + (barW * chart.series.length) / 2).toFixed(1)}" y="${m.top + plotH + 18}" text-anchor="middle">${escape(label)}</text>`);
+    out.push(
+      `<text x="${(x0 + (barW * chart.series.length) / 2).toFixed(1)}" y="${m.top + plotH + 18}" text-anchor="middle">${escape(label)}</text>`,
+    );
   });
   out.push(`<line x1="${m.left}" x2="${width - m.right}" y1="${m.top + plotH}" y2="${m.top + plotH}" stroke="#333"/>`);
   chart.series.forEach((s, k) => {

@@ -23,7 +23,7 @@ export const BUCKET_LOCAL_DEPTH_OFFSET = 64; // uint32                          
 export const BUCKET_KEY_HI_OFFSET = 68; // uint32[15], high halves of the keys   | line 1
 export const BUCKET_VALUE_OFFSET = 128; // uint64[15] values (low, high)         | lines 2-3
 export const BUCKET_RESERVED_OFFSET = 248; // 8 bytes, zero
-export const BUCKET_SIZE = (4 + BUCKET_KV_SLOTS * 4) + (4 + BUCKET_KV_SLOTS * 4) + BUCKET_KV_SLOTS * VALUE_SIZE + 8; // 256
+export const BUCKET_SIZE = 4 + BUCKET_KV_SLOTS * 4 + (4 + BUCKET_KV_SLOTS * 4) + BUCKET_KV_SLOTS * VALUE_SIZE + 8; // 256
 /** Bitmap value of a bucket whose every kv slot is used; also the mask of the used bits. */
 export const BUCKET_FULL_BITMAP = (1 << BUCKET_KV_SLOTS) - 1;
 /** The bitmap word's bits above the used bits hold a checksum of the used slots' contents. */

@@ -5,8 +5,15 @@
 // Whether a slot is used lives only in the bitmap, so every uint64 (0 included) is a legal key.
 
 import {
-  BUCKET_BITMAP_OFFSET, BUCKET_CHECKSUM_SHIFT, BUCKET_FULL_BITMAP, BUCKET_KEY_HI_OFFSET, BUCKET_KEY_LO_OFFSET,
-  BUCKET_KV_SLOTS, BUCKET_LOCAL_DEPTH_OFFSET, BUCKET_VALUE_OFFSET, WORD,
+  BUCKET_BITMAP_OFFSET,
+  BUCKET_CHECKSUM_SHIFT,
+  BUCKET_FULL_BITMAP,
+  BUCKET_KEY_HI_OFFSET,
+  BUCKET_KEY_LO_OFFSET,
+  BUCKET_KV_SLOTS,
+  BUCKET_LOCAL_DEPTH_OFFSET,
+  BUCKET_VALUE_OFFSET,
+  WORD,
 } from '../include-types/layout';
 import { fmix32, hashKey } from './hash';
 
@@ -35,7 +42,12 @@ export function bucketCheck(w: Uint32Array, b: number): number {
   let check = 0;
   for (let j = 0; j < BUCKET_KV_SLOTS; j++) {
     if ((used & (1 << j)) !== 0) {
-      check ^= slotCheck(hashKey(w[b + KEY_LO + j], w[b + KEY_HI + j]), j, w[b + VALUE + 2 * j], w[b + VALUE + 2 * j + 1]);
+      check ^= slotCheck(
+        hashKey(w[b + KEY_LO + j], w[b + KEY_HI + j]),
+        j,
+        w[b + VALUE + 2 * j],
+        w[b + VALUE + 2 * j + 1],
+      );
     }
   }
   return check >>> 0;
@@ -71,7 +83,15 @@ export function findKey(w: Uint32Array, b: number, lo: number, hi: number): numb
 }
 
 /** Writes kv slot j (no persist). */
-export function writeSlot(w: Uint32Array, b: number, j: number, kLo: number, kHi: number, vLo: number, vHi: number): void {
+export function writeSlot(
+  w: Uint32Array,
+  b: number,
+  j: number,
+  kLo: number,
+  kHi: number,
+  vLo: number,
+  vHi: number,
+): void {
   w[b + KEY_LO + j] = kLo;
   w[b + KEY_HI + j] = kHi;
   w[b + VALUE + 2 * j] = vLo;

@@ -17,7 +17,11 @@ export class Catalog {
   words: Uint32Array;
   private readonly path: string;
 
-  private constructor(dir: string, buffer: Buffer, private readonly files: StoreFiles) {
+  private constructor(
+    dir: string,
+    buffer: Buffer,
+    private readonly files: StoreFiles,
+  ) {
     this.path = filePath(dir, CATALOG_FILE);
     this.buffer = buffer;
     this.words = Catalog.view(buffer);

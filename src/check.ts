@@ -24,7 +24,8 @@ export function checkStore(s: StoreState): string[] {
   let keys = 0;
 
   if (s.meta.pendingLog()) report('the operation log holds a record outside of an operation');
-  if (pages.pageCount !== s.maxFileId - 1) report(`${pages.pageCount} page files mapped, metadata maxFileId ${s.maxFileId}`);
+  if (pages.pageCount !== s.maxFileId - 1)
+    report(`${pages.pageCount} page files mapped, metadata maxFileId ${s.maxFileId}`);
 
   for (let i = 0; i < size; i++) {
     const fileId = catalog.fileId(i);
@@ -34,12 +35,14 @@ export function checkStore(s: StoreState): string[] {
       continue;
     }
     const id = pages.bucketId(fileId, offset);
-    if (!pages.isUsed(fileId, pages.slotOf(offset))) report(`catalog entry ${i} points at free slot ${fileId}@${offset}`);
+    if (!pages.isUsed(fileId, pages.slotOf(offset)))
+      report(`catalog entry ${i} points at free slot ${fileId}@${offset}`);
     const w = pages.words[fileId];
     const b = offset >>> 2;
     const d = w[b + DEPTH];
     if (first[id] >= 0) {
-      if (d <= G && ((first[id] ^ i) & (pow2(d) - 1)) !== 0) report(`entries ${first[id]} and ${i} disagree on the low ${d} bits of bucket ${fileId}@${offset}`);
+      if (d <= G && ((first[id] ^ i) & (pow2(d) - 1)) !== 0)
+        report(`entries ${first[id]} and ${i} disagree on the low ${d} bits of bucket ${fileId}@${offset}`);
       refs[id]++;
       continue;
     }
@@ -80,15 +83,25 @@ export function checkStore(s: StoreState): string[] {
     const reached = first[id] >= 0;
     if (reached) {
       const d = pages.words[fileId][(pages.offsetOfBucket(id) >>> 2) + DEPTH];
-      if (d <= G && refs[id] !== pow2(G - d)) report(`bucket ${fileId}@${pages.offsetOfBucket(id)} of depth ${d} is reached from ${refs[id]} entries, expected ${pow2(G - d)}`);
+      if (d <= G && refs[id] !== pow2(G - d))
+        report(
+          `bucket ${fileId}@${pages.offsetOfBucket(id)} of depth ${d} is reached from ${refs[id]} entries, expected ${pow2(G - d)}`,
+        );
     }
-    if (pages.isUsed(fileId, slot) !== reached) report(`page ${fileId} slot ${slot}: bitmap says ${reached ? 'free' : 'used'}, catalog says ${reached ? 'used' : 'free'}`);
-    if (reached === (free[id] === 1)) report(`page ${fileId} slot ${slot}: ${reached ? 'in use but on the free list' : 'free but not on the free list'}`);
+    if (pages.isUsed(fileId, slot) !== reached)
+      report(
+        `page ${fileId} slot ${slot}: bitmap says ${reached ? 'free' : 'used'}, catalog says ${reached ? 'used' : 'free'}`,
+      );
+    if (reached === (free[id] === 1))
+      report(
+        `page ${fileId} slot ${slot}: ${reached ? 'in use but on the free list' : 'free but not on the free list'}`,
+      );
   }
 
   if (keys !== s.keys) report(`${keys} keys in buckets, ${s.keys} counted`);
   for (let d = 0; d <= G; d++) {
-    if (depthCount[d] !== s.bucketsAtDepth[d]) report(`${depthCount[d]} buckets of depth ${d}, ${s.bucketsAtDepth[d]} counted`);
+    if (depthCount[d] !== s.bucketsAtDepth[d])
+      report(`${depthCount[d]} buckets of depth ${d}, ${s.bucketsAtDepth[d]} counted`);
   }
   if (G > 0 && depthCount[G] === 0) report(`no bucket has local depth ${G}: the catalog should have halved`);
   return problems;

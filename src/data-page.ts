@@ -43,8 +43,13 @@ export class DataPages {
 
   /** Whether (fileId, offset) is the start of a bucket slot in a mapped page. */
   isBucketAddress(fileId: number, offset: number): boolean {
-    return fileId >= 1 && fileId <= this.pageCount && offset >= this.headerSize && offset < this.pageSize &&
-      (offset - this.headerSize) % BUCKET_SIZE === 0;
+    return (
+      fileId >= 1 &&
+      fileId <= this.pageCount &&
+      offset >= this.headerSize &&
+      offset < this.pageSize &&
+      (offset - this.headerSize) % BUCKET_SIZE === 0
+    );
   }
 
   bucketOffset(slot: number): number {

@@ -2,12 +2,7 @@
 // RangeError; these are for the store itself: corruption, locking, I/O, misuse of a closed store.
 
 export type PmEHashErrorCode =
-  | 'PMEHASH_CORRUPT'
-  | 'PMEHASH_LOCKED'
-  | 'PMEHASH_CLOSED'
-  | 'PMEHASH_IO'
-  | 'PMEHASH_FULL'
-  | 'PMEHASH_NOT_FOUND';
+  'PMEHASH_CORRUPT' | 'PMEHASH_LOCKED' | 'PMEHASH_CLOSED' | 'PMEHASH_IO' | 'PMEHASH_FULL' | 'PMEHASH_NOT_FOUND';
 
 export class PmEHashError extends Error {
   readonly code: PmEHashErrorCode;

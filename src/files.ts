@@ -47,7 +47,8 @@ export function removeStoreFiles(files: StoreFiles, dir: string): void {
     files.syncFolder(dir);
   }
   for (const entry of files.list(dir)) {
-    if (entry.isFile && isStoreFileName(entry.name) && entry.name !== CREATING_FILE) files.remove(filePath(dir, entry.name));
+    if (entry.isFile && isStoreFileName(entry.name) && entry.name !== CREATING_FILE)
+      files.remove(filePath(dir, entry.name));
   }
   files.remove(filePath(dir, CREATING_FILE));
   files.syncFolder(dir);

@@ -60,7 +60,14 @@ function loadMmapIo(): { mmap: MmapIo; msync: Msync } {
   let binding: string | undefined;
   try {
     const root = path.dirname(require.resolve('mmap-io/package.json'));
-    binding = path.join(root, 'build', 'binding', 'Release', `node-v${process.versions.modules}-${process.platform}-${process.arch}`, 'mmap_io.node');
+    binding = path.join(
+      root,
+      'build',
+      'binding',
+      'Release',
+      `node-v${process.versions.modules}-${process.platform}-${process.arch}`,
+      'mmap_io.node',
+    );
   } catch {
     binding = undefined;
   }
@@ -214,7 +221,7 @@ const ZEROS = Buffer.alloc(64 * 1024);
  * system that stores zero blocks as holes (ZFS or btrfs with compression).
  */
 function allocateZeros(fd: number, from: number, to: number): void {
-  for (let at = from; at < to; ) at += fs.writeSync(fd, ZEROS, 0, Math.min(ZEROS.length, to - at), at);
+  for (let at = from; at < to;) at += fs.writeSync(fd, ZEROS, 0, Math.min(ZEROS.length, to - at), at);
 }
 
 function mapFd(fd: number, size: number): Buffer {

@@ -56,5 +56,17 @@ function createStore(dir: string, files: StoreFiles, bucketsPerPage: number): St
   for (let slot = 1; slot < bucketsPerPage; slot++) freeList.put(pages.bucketId(1, pages.bucketOffset(slot)));
   const bucketsAtDepth = new Int32Array(MAX_GLOBAL_DEPTH + 2);
   bucketsAtDepth[0] = 1;
-  return { dir, files, meta, catalog, pages, freeList, maxFileId: 2, globalDepth: 0, keys: 0, bucketsAtDepth, repairs: [] };
+  return {
+    dir,
+    files,
+    meta,
+    catalog,
+    pages,
+    freeList,
+    maxFileId: 2,
+    globalDepth: 0,
+    keys: 0,
+    bucketsAtDepth,
+    repairs: [],
+  };
 }

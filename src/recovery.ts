@@ -2,9 +2,7 @@
 // marked below by its number. Steps 1-4 only read and validate; the later ones are idempotent,
 // so a crash inside recovery is recovered by the next open.
 
-import {
-  BUCKET_KV_SLOTS, BUCKET_SIZE, CATALOG_ENTRY_SIZE, LogOp, MAX_GLOBAL_DEPTH,
-} from '../include-types/layout';
+import { BUCKET_KV_SLOTS, BUCKET_SIZE, CATALOG_ENTRY_SIZE, LogOp, MAX_GLOBAL_DEPTH } from '../include-types/layout';
 import type { EhashMetadata } from '../include-types/store';
 import { pow2, popcount } from './bits';
 import { BITMAP, bucketCheck, checksumHolds, DEPTH, KEY_HI, KEY_LO, USED, VALUE } from './bucket';
@@ -37,8 +35,10 @@ export function recoverStore(dir: string, files: StoreFiles, contents: FolderCon
   // Step 4: addresses in the catalog and the log.
   for (let i = 0; i < header.catalogSize; i++) {
     if (!pages.isBucketAddress(catalog.fileId(i), catalog.offset(i))) {
-      throw new PmEHashCorruptError(CATALOG_FILE,
-        `entry ${i} points outside the pages: fileId ${catalog.fileId(i)} offset ${catalog.offset(i)}`);
+      throw new PmEHashCorruptError(
+        CATALOG_FILE,
+        `entry ${i} points outside the pages: fileId ${catalog.fileId(i)} offset ${catalog.offset(i)}`,
+      );
     }
   }
   const log = meta.pendingLog();
@@ -68,25 +68,36 @@ export function recoverStore(dir: string, files: StoreFiles, contents: FolderCon
       const b = offset >>> 2;
       const depth = w[b + DEPTH];
       if (depth > header.globalDepth) {
-        throw new PmEHashCorruptError(pageFileName(fileId), `bucket at offset ${offset} has local depth ${depth} (global depth ${header.globalDepth})`);
+        throw new PmEHashCorruptError(
+          pageFileName(fileId),
+          `bucket at offset ${offset} has local depth ${depth} (global depth ${header.globalDepth})`,
+        );
       }
       if (!checksumHolds(w, b)) {
-        throw new PmEHashCorruptError(pageFileName(fileId), `bucket at offset ${offset}: checksum of its kv slots does not match`);
+        throw new PmEHashCorruptError(
+          pageFileName(fileId),
+          `bucket at offset ${offset}: checksum of its kv slots does not match`,
+        );
       }
       first[id] = i;
       depthOf[id] = depth;
       bucketsAtDepth[depth]++;
       keys += popcount(w[b + BITMAP] & USED);
     } else if (((first[id] ^ i) & (pow2(depthOf[id]) - 1)) !== 0) {
-      throw new PmEHashCorruptError(CATALOG_FILE, `entries ${first[id]} and ${i} share a bucket of local depth ${depthOf[id]}`);
+      throw new PmEHashCorruptError(
+        CATALOG_FILE,
+        `entries ${first[id]} and ${i} share a bucket of local depth ${depthOf[id]}`,
+      );
     }
     refs[id]++;
   }
   for (let id = 0; id < slots; id++) {
     if (first[id] >= 0 && refs[id] !== pow2(header.globalDepth - depthOf[id])) {
       const where = `${pageFileName(pages.fileIdOfBucket(id))}@${pages.offsetOfBucket(id)}`;
-      throw new PmEHashCorruptError(CATALOG_FILE,
-        `bucket ${where} of local depth ${depthOf[id]} is reached from ${refs[id]} entries, expected ${pow2(header.globalDepth - depthOf[id])}`);
+      throw new PmEHashCorruptError(
+        CATALOG_FILE,
+        `bucket ${where} of local depth ${depthOf[id]} is reached from ${refs[id]} entries, expected ${pow2(header.globalDepth - depthOf[id])}`,
+      );
     }
   }
 
@@ -106,8 +117,17 @@ export function recoverStore(dir: string, files: StoreFiles, contents: FolderCon
   if (repairedBits > 0) repairs.push(`repaired ${repairedBits} page bitmap bit(s)`);
 
   const s: StoreState = {
-    dir, files, meta, catalog, pages, freeList, maxFileId: header.maxFileId, globalDepth: header.globalDepth,
-    keys, bucketsAtDepth, repairs,
+    dir,
+    files,
+    meta,
+    catalog,
+    pages,
+    freeList,
+    maxFileId: header.maxFileId,
+    globalDepth: header.globalDepth,
+    keys,
+    bucketsAtDepth,
+    repairs,
   };
 
   // Step 8: halve the catalog while no bucket has depth G.
@@ -131,18 +151,24 @@ function checkFiles(files: StoreFiles, dir: string, header: EhashMetadata, conte
   const catalogBytes = files.size(filePath(dir, CATALOG_FILE));
   const live = header.catalogSize * CATALOG_ENTRY_SIZE;
   if (catalogBytes !== live && catalogBytes !== 2 * live) {
-    throw new PmEHashCorruptError(CATALOG_FILE,
-      `size is ${catalogBytes} bytes, expected ${live} (2^${header.globalDepth} entries of ${CATALOG_ENTRY_SIZE} bytes)`);
+    throw new PmEHashCorruptError(
+      CATALOG_FILE,
+      `size is ${catalogBytes} bytes, expected ${live} (2^${header.globalDepth} entries of ${CATALOG_ENTRY_SIZE} bytes)`,
+    );
   }
   const present = new Set(contents.pageIds);
   for (const id of contents.pageIds) {
     if (id > header.maxFileId) {
-      throw new PmEHashCorruptError(pageFileName(id), `unexpected page file: metadata says the last page is ${header.maxFileId - 1}`);
+      throw new PmEHashCorruptError(
+        pageFileName(id),
+        `unexpected page file: metadata says the last page is ${header.maxFileId - 1}`,
+      );
     }
   }
   const size = pageFileSize(header.bucketsPerPage);
   for (let id = 1; id < header.maxFileId; id++) {
-    if (!present.has(id)) throw new PmEHashCorruptError(pageFileName(id), `page file missing (metadata maxFileId ${header.maxFileId})`);
+    if (!present.has(id))
+      throw new PmEHashCorruptError(pageFileName(id), `page file missing (metadata maxFileId ${header.maxFileId})`);
     const actual = files.size(filePath(dir, pageFileName(id)));
     if (actual !== size) throw new PmEHashCorruptError(pageFileName(id), `size is ${actual} bytes, expected ${size}`);
   }
@@ -165,13 +191,15 @@ function checkLog(log: LogRecord, header: EhashMetadata, pages: DataPages): void
   switch (log.op) {
     case LogOp.Update: {
       const [fileId, offset, slot] = log.args;
-      if (!pages.isBucketAddress(fileId, offset) || slot >= BUCKET_KV_SLOTS) bad(`kv slot ${slot} of bucket ${fileId}@${offset} out of range`);
+      if (!pages.isBucketAddress(fileId, offset) || slot >= BUCKET_KV_SLOTS)
+        bad(`kv slot ${slot} of bucket ${fileId}@${offset} out of range`);
       break;
     }
     case LogOp.Split:
     case LogOp.Merge: {
       const { fromFile, fromOffset, toFile, toOffset, depth, pattern } = structureArgs(log.args);
-      if (!pages.isBucketAddress(fromFile, fromOffset) || !pages.isBucketAddress(toFile, toOffset)) bad('bucket address out of range');
+      if (!pages.isBucketAddress(fromFile, fromOffset) || !pages.isBucketAddress(toFile, toOffset))
+        bad('bucket address out of range');
       if (depth > header.globalDepth || pattern >= pow2(depth)) bad(`depth ${depth} / pattern ${pattern} out of range`);
       if (log.op === LogOp.Merge && depth === 0) bad('merge at depth 0');
       break;

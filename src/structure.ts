@@ -18,7 +18,8 @@ export function split(s: StoreState, i: number, fileId: number, offset: number):
   const d = w[b + DEPTH];
   const pattern = i & (pow2(d) - 1);
   const id = allocateBucket(s); // step 1
-  if (d === s.globalDepth) { // step 2
+  if (d === s.globalDepth) {
+    // step 2
     try {
       doubleCatalog(s);
     } catch (err) {
@@ -113,7 +114,10 @@ export function halveUnusedLevels(s: StoreState): number {
 /** FORMAT.md, catalog doubling: steps 1-2. */
 function doubleCatalog(s: StoreState): void {
   if (s.globalDepth >= MAX_GLOBAL_DEPTH) {
-    throw new PmEHashError('PMEHASH_FULL', `catalog at its maximum depth ${MAX_GLOBAL_DEPTH}: a bucket cannot split further`);
+    throw new PmEHashError(
+      'PMEHASH_FULL',
+      `catalog at its maximum depth ${MAX_GLOBAL_DEPTH}: a bucket cannot split further`,
+    );
   }
   try {
     s.catalog.prepareDoubling(pow2(s.globalDepth));

@@ -31,7 +31,10 @@ test('--help works for the command and every subcommand', () => {
 
 test('put, get, del, dump and stats on a store', () => {
   const dir = tempDir('cli');
-  expect(cli('put', '18446744073709551615', '7', '--dir', dir)).toMatchObject({ code: 0, out: 'inserted 18446744073709551615\n' });
+  expect(cli('put', '18446744073709551615', '7', '--dir', dir)).toMatchObject({
+    code: 0,
+    out: 'inserted 18446744073709551615\n',
+  });
   expect(cli('put', '0', '9007199254740993', '--dir', dir)).toMatchObject({ code: 0, out: 'inserted 0\n' });
   expect(cli('put', '0', '5', '--dir', dir)).toMatchObject({ code: 0, out: 'updated 0\n' });
   expect(cli('get', '18446744073709551615', '--dir', dir)).toMatchObject({ code: 0, out: '7\n' });

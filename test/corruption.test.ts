@@ -43,40 +43,80 @@ test.each<[string, (dir: string) => void, string, RegExp]>([
   ['extended metadata', (d) => fs.appendFileSync(meta(d), Buffer.alloc(8)), 'pm_ehash_metadata', /size is 136 bytes/],
   ['empty metadata', (d) => fs.truncateSync(meta(d), 0), 'pm_ehash_metadata', /size is 0 bytes/],
   ['zeroed metadata', (d) => fs.writeFileSync(meta(d), Buffer.alloc(128)), 'pm_ehash_metadata', /bad magic/],
-  ['metadata of another format version', (d) => {
-    const b = fs.readFileSync(meta(d));
-    b.writeUInt32LE(7, 8);
-    fs.writeFileSync(meta(d), b);
-  }, 'pm_ehash_metadata', /format version 7/],
+  [
+    'metadata of another format version',
+    (d) => {
+      const b = fs.readFileSync(meta(d));
+      b.writeUInt32LE(7, 8);
+      fs.writeFileSync(meta(d), b);
+    },
+    'pm_ehash_metadata',
+    /format version 7/,
+  ],
   ['flipped byte in maxFileId', (d) => flipByte(meta(d), 20), 'pm_ehash_metadata', /checksum mismatch/],
   ['flipped byte in globalDepth', (d) => flipByte(meta(d), 24), 'pm_ehash_metadata', /checksum mismatch/],
-  ['flipped byte in a catalog fileId', (d) => flipByte(catalog(d), 8 * 5 + 1), 'pm_ehash_catalog', /entry 5 points outside the pages/],
-  ['catalog offset moved to another bucket', (d) => {
-    const b = fs.readFileSync(catalog(d));
-    const entry = 8 * 9;
-    b.writeUInt32LE(b.readUInt32LE(entry + 4) === 64 ? 320 : 64, entry + 4);
-    fs.writeFileSync(catalog(d), b);
-  }, 'pm_ehash_catalog', /entries|reached from/],
-  ['catalog offset inside a bucket', (d) => {
-    const b = fs.readFileSync(catalog(d));
-    b.writeUInt32LE(b.readUInt32LE(4) + 8, 4);
-    fs.writeFileSync(catalog(d), b);
-  }, 'pm_ehash_catalog', /entry 0 points outside the pages/],
-  ['truncated catalog', (d) => fs.truncateSync(catalog(d), fs.statSync(catalog(d)).size - 8), 'pm_ehash_catalog', /size is \d+ bytes, expected \d+/],
+  [
+    'flipped byte in a catalog fileId',
+    (d) => flipByte(catalog(d), 8 * 5 + 1),
+    'pm_ehash_catalog',
+    /entry 5 points outside the pages/,
+  ],
+  [
+    'catalog offset moved to another bucket',
+    (d) => {
+      const b = fs.readFileSync(catalog(d));
+      const entry = 8 * 9;
+      b.writeUInt32LE(b.readUInt32LE(entry + 4) === 64 ? 320 : 64, entry + 4);
+      fs.writeFileSync(catalog(d), b);
+    },
+    'pm_ehash_catalog',
+    /entries|reached from/,
+  ],
+  [
+    'catalog offset inside a bucket',
+    (d) => {
+      const b = fs.readFileSync(catalog(d));
+      b.writeUInt32LE(b.readUInt32LE(4) + 8, 4);
+      fs.writeFileSync(catalog(d), b);
+    },
+    'pm_ehash_catalog',
+    /entry 0 points outside the pages/,
+  ],
+  [
+    'truncated catalog',
+    (d) => fs.truncateSync(catalog(d), fs.statSync(catalog(d)).size - 8),
+    'pm_ehash_catalog',
+    /size is \d+ bytes, expected \d+/,
+  ],
   ['missing catalog', (d) => fs.rmSync(catalog(d)), 'pm_ehash_catalog', /missing/],
   ['missing page file', (d) => fs.rmSync(path.join(d, '3')), '3', /page file missing/],
   ['extra page file', (d) => fs.writeFileSync(path.join(d, '999'), Buffer.alloc(100)), '999', /unexpected page file/],
   ['truncated page', (d) => fs.truncateSync(path.join(d, '2'), 1000), '2', /size is 1000 bytes, expected 4160/],
   ['extended page', (d) => fs.appendFileSync(path.join(d, '1'), Buffer.alloc(1)), '1', /size is 4161 bytes/],
-  ['local depth beyond global depth', (d) => {
-    const b = fs.readFileSync(catalog(d));
-    const [fileId, offset] = [b.readUInt32LE(0), b.readUInt32LE(4)];
-    const page = fs.readFileSync(path.join(d, String(fileId)));
-    page.writeUInt32LE(40, offset + BUCKET_LOCAL_DEPTH_OFFSET);
-    fs.writeFileSync(path.join(d, String(fileId)), page);
-  }, '1', /local depth 40/],
-  ['missing metadata', (d) => fs.rmSync(meta(d)), 'pm_ehash_metadata', /missing, but the folder holds catalog or page files/],
-  ['an unrelated file in the folder', (d) => fs.writeFileSync(path.join(d, 'notes.txt'), 'hello'), 'notes.txt', /not a pmehash file/],
+  [
+    'local depth beyond global depth',
+    (d) => {
+      const b = fs.readFileSync(catalog(d));
+      const [fileId, offset] = [b.readUInt32LE(0), b.readUInt32LE(4)];
+      const page = fs.readFileSync(path.join(d, String(fileId)));
+      page.writeUInt32LE(40, offset + BUCKET_LOCAL_DEPTH_OFFSET);
+      fs.writeFileSync(path.join(d, String(fileId)), page);
+    },
+    '1',
+    /local depth 40/,
+  ],
+  [
+    'missing metadata',
+    (d) => fs.rmSync(meta(d)),
+    'pm_ehash_metadata',
+    /missing, but the folder holds catalog or page files/,
+  ],
+  [
+    'an unrelated file in the folder',
+    (d) => fs.writeFileSync(path.join(d, 'notes.txt'), 'hello'),
+    'notes.txt',
+    /not a pmehash file/,
+  ],
 ])('%s is refused, and the store is whole again once the damage is undone', (_label, damage, file, problem) => {
   const dir = makeStore();
   const pristine = snapshot(dir);

@@ -31,7 +31,11 @@ interface Summary {
   emptied: number;
 }
 
-const ackCount = (dir: string): number => fs.readFileSync(path.join(dir, '.acks'), 'utf8').split('\n').filter((l) => /^\d+$/.test(l)).length;
+const ackCount = (dir: string): number =>
+  fs
+    .readFileSync(path.join(dir, '.acks'), 'utf8')
+    .split('\n')
+    .filter((l) => /^\d+$/.test(l)).length;
 
 function fullRun(name: SequenceName): Summary {
   const dir = tempDir('crash-full');
@@ -72,10 +76,19 @@ function verifyTwice(jobs: Job[], what: string): Verdict[] {
   jobs.forEach((job, i) => {
     const label = `${what}: ${path.basename(job.dir)} (${job.acked} ops acknowledged)`;
     const [a, b] = [first[i], second[i]];
-    expect({ label, error: a.error, problems: a.problems, holds: a.holds === 'neither' ? 'neither' : 'ok' })
-      .toEqual({ label, error: undefined, problems: [], holds: 'ok' });
-    expect({ label, error: b.error, problems: b.problems, repairs: b.repairs, same: b.fingerprint === a.fingerprint })
-      .toEqual({ label, error: undefined, problems: [], repairs: [], same: true });
+    expect({ label, error: a.error, problems: a.problems, holds: a.holds === 'neither' ? 'neither' : 'ok' }).toEqual({
+      label,
+      error: undefined,
+      problems: [],
+      holds: 'ok',
+    });
+    expect({
+      label,
+      error: b.error,
+      problems: b.problems,
+      repairs: b.repairs,
+      same: b.fingerprint === a.fingerprint,
+    }).toEqual({ label, error: undefined, problems: [], repairs: [], same: true });
   });
   return first;
 }
@@ -151,7 +164,9 @@ test('LIFECYCLE (fill, empty, regrow, with multi-level halvings in single remove
   expect(summary.doublings).toBeGreaterThanOrEqual(5);
   const points = Array.from({ length: summary.persists }, (_, i) => i + 1);
   const { repaired, recoveryCrashes } = crashEverywhere('LIFECYCLE', points);
-  console.log(`LIFECYCLE: ${points.length} crash points, ${repaired} needed repairs, ${recoveryCrashes} recovery crashes, ${JSON.stringify(summary)}`);
+  console.log(
+    `LIFECYCLE: ${points.length} crash points, ${repaired} needed repairs, ${recoveryCrashes} recovery crashes, ${JSON.stringify(summary)}`,
+  );
 }, 900_000);
 
 test('LARGE (>= 3 doublings, >= 100 splits, >= 50 merges): crashes spread over all of it recover', () => {

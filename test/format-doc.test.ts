@@ -9,7 +9,7 @@ import { pageFileSize, pageHeaderSize } from '../src/data-page';
 const doc = fs.readFileSync(path.join(__dirname, '..', 'src', 'FORMAT.md'), 'utf8');
 const constants = layout as unknown as Record<string, number>;
 
-test('every table row that names a constant has that constant\'s offset', () => {
+test("every table row that names a constant has that constant's offset", () => {
   const rows = doc.split('\n').filter((l) => /^\| \d+ \| \d+ \|/.test(l));
   const checked: string[] = [];
   for (const row of rows) {

@@ -63,7 +63,11 @@ interface Summary {
   ballastBytes: number;
   failure: { name: string; code?: string; message: string } | null;
   failedKeyAbsent: boolean;
-  atFailure: { stats: { globalDepth: number; pageFiles: number; keys: number }; files: { catalogBytes: number; pageFiles: number }; problems: string[] };
+  atFailure: {
+    stats: { globalDepth: number; pageFiles: number; keys: number };
+    files: { catalogBytes: number; pageFiles: number };
+    problems: string[];
+  };
   acknowledged: number;
   readBack: number;
   wrong: number;
@@ -71,7 +75,11 @@ interface Summary {
   removeFailed: number;
   reinserted: number;
   refused: string[];
-  atEnd: { stats: { globalDepth: number; pageFiles: number; keys: number }; files: { catalogBytes: number; pageFiles: number }; problems: string[] };
+  atEnd: {
+    stats: { globalDepth: number; pageFiles: number; keys: number };
+    files: { catalogBytes: number; pageFiles: number };
+    problems: string[];
+  };
   pairs: Array<[string, string]>;
 }
 
@@ -107,27 +115,41 @@ function fillAndCheck(dir: string, bucketsPerPage: number, durability: string, b
   const v = runCompiled('fill-disk.ts', ['verify', dir, expectedFile]);
   expect({ signal: v.signal, status: v.status, stderr: v.stderr }).toEqual({ signal: null, status: 0, stderr: '' });
   expect(JSON.parse(v.stdout)).toEqual({
-    keys: s.pairs.length, expected: s.pairs.length, missing: 0, wrong: 0, extra: 0, problems: [], repairs: [],
+    keys: s.pairs.length,
+    expected: s.pairs.length,
+    missing: 0,
+    wrong: 0,
+    extra: 0,
+    problems: [],
+    repairs: [],
   });
   return s;
 }
 
-(canMount ? test : test.skip)(`a 2 MiB tmpfs filled through new page files: PMEHASH_IO naming the page file, no SIGBUS${skipNote}`, () => {
-  // 15 buckets a page: a page file (3,904 bytes) takes one 4 KiB block, and the file system runs
-  // out at a page allocation rather than at a (much larger) catalog doubling.
-  const dir = path.join(pageMount, 'store');
-  const s = fillAndCheck(dir, 15, 'process', '-');
-  expect(s.failure!.message).toMatch(new RegExp(`^cannot create page file ${s.atFailure.stats.pageFiles + 1} in ${dir}: ENOSPC`));
-  expect(s.atFailure.stats.pageFiles).toBeGreaterThan(100); // the disk was really filled by pages
-});
+(canMount ? test : test.skip)(
+  `a 2 MiB tmpfs filled through new page files: PMEHASH_IO naming the page file, no SIGBUS${skipNote}`,
+  () => {
+    // 15 buckets a page: a page file (3,904 bytes) takes one 4 KiB block, and the file system runs
+    // out at a page allocation rather than at a (much larger) catalog doubling.
+    const dir = path.join(pageMount, 'store');
+    const s = fillAndCheck(dir, 15, 'process', '-');
+    expect(s.failure!.message).toMatch(
+      new RegExp(`^cannot create page file ${s.atFailure.stats.pageFiles + 1} in ${dir}: ENOSPC`),
+    );
+    expect(s.atFailure.stats.pageFiles).toBeGreaterThan(100); // the disk was really filled by pages
+  },
+);
 
-(canMount ? test : test.skip)(`a full tmpfs failing a catalog doubling (durability sync): PMEHASH_IO naming the catalog, no SIGBUS${skipNote}`, () => {
-  // Big pages (1024 buckets): page 1 has room for every split until the catalog outgrows its
-  // first 4 KiB; the ballast leaves no free block, so growing the catalog to 8 KiB is what fails.
-  const dir = path.join(catalogMount, 'store');
-  const s = fillAndCheck(dir, 1024, 'sync', path.join(catalogMount, 'ballast'));
-  expect(s.ballastBytes).toBeGreaterThan(0);
-  expect(s.failure!.message).toMatch(new RegExp(`^cannot grow pm_ehash_catalog in ${dir}: ENOSPC`));
-  expect(s.atFailure.stats.pageFiles).toBe(1);
-  expect(s.atFailure.files.catalogBytes).toBe(4096); // back to its size before the failed growth
-});
+(canMount ? test : test.skip)(
+  `a full tmpfs failing a catalog doubling (durability sync): PMEHASH_IO naming the catalog, no SIGBUS${skipNote}`,
+  () => {
+    // Big pages (1024 buckets): page 1 has room for every split until the catalog outgrows its
+    // first 4 KiB; the ballast leaves no free block, so growing the catalog to 8 KiB is what fails.
+    const dir = path.join(catalogMount, 'store');
+    const s = fillAndCheck(dir, 1024, 'sync', path.join(catalogMount, 'ballast'));
+    expect(s.ballastBytes).toBeGreaterThan(0);
+    expect(s.failure!.message).toMatch(new RegExp(`^cannot grow pm_ehash_catalog in ${dir}: ENOSPC`));
+    expect(s.atFailure.stats.pageFiles).toBe(1);
+    expect(s.atFailure.files.catalogBytes).toBe(4096); // back to its size before the failed growth
+  },
+);

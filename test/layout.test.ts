@@ -18,7 +18,8 @@ const files = [...sourceFiles(path.join(ROOT, 'src')), ...sourceFiles(path.join(
 /** Relative imports of a file, as absolute .ts paths. */
 function importsOf(file: string): string[] {
   const text = fs.readFileSync(file, 'utf8');
-  return [...text.matchAll(/^(?:import|export)\s[^;]*?from\s+'(\.[^']+)'/gms)].map((m) => path.resolve(path.dirname(file), m[1]))
+  return [...text.matchAll(/^(?:import|export)\s[^;]*?from\s+'(\.[^']+)'/gms)]
+    .map((m) => path.resolve(path.dirname(file), m[1]))
     .map((p) => (fs.existsSync(`${p}.ts`) ? `${p}.ts` : path.join(p, 'index.ts')));
 }
 
@@ -45,7 +46,11 @@ test('the modules of src/ and include-types/ import each other without a cycle',
 
 test('library modules never import the YCSB tools or the command line', () => {
   const library = files.filter((f) => !/[/\\](ycsb|cli)[/\\]/.test(f));
-  const offenders = library.flatMap((f) => importsOf(f).filter((g) => /[/\\](ycsb|cli)[/\\]/.test(g)).map((g) => `${rel(f)} -> ${rel(g)}`));
+  const offenders = library.flatMap((f) =>
+    importsOf(f)
+      .filter((g) => /[/\\](ycsb|cli)[/\\]/.test(g))
+      .map((g) => `${rel(f)} -> ${rel(g)}`),
+  );
   expect(offenders).toEqual([]);
 });
 

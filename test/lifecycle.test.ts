@@ -32,10 +32,18 @@ test('every operation on a closed store throws PMEHASH_CLOSED', () => {
   store.insert({ key: 1, value: 1 });
   store.close();
   const calls: Array<() => unknown> = [
-    () => store.insert({ key: 2, value: 2 }), () => store.update({ key: 1, value: 3 }),
-    () => store.remove(1), () => store.search(1, {}), () => store.stats(), () => store.check(),
-    () => store.selfDestory(), () => store.insertWords(1, 0, 1, 0), () => store.searchWords(1, 0, new Uint32Array(2)),
-    () => store.updateWords(1, 0, 1, 0), () => store.removeWords(1, 0), () => store.prefetchWords(new Uint32Array(1), new Uint32Array(1), 0, 1),
+    () => store.insert({ key: 2, value: 2 }),
+    () => store.update({ key: 1, value: 3 }),
+    () => store.remove(1),
+    () => store.search(1, {}),
+    () => store.stats(),
+    () => store.check(),
+    () => store.selfDestory(),
+    () => store.insertWords(1, 0, 1, 0),
+    () => store.searchWords(1, 0, new Uint32Array(2)),
+    () => store.updateWords(1, 0, 1, 0),
+    () => store.removeWords(1, 0),
+    () => store.prefetchWords(new Uint32Array(1), new Uint32Array(1), 0, 1),
   ];
   for (const call of calls) {
     expect(call).toThrow(PmEHashError);

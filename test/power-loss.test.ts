@@ -35,7 +35,13 @@ function equalMaps(a: Map<bigint, bigint>, b: Map<bigint, bigint>): boolean {
  * `onRecoveryPersist` is given it runs at every persist the first open's recovery makes.
  * Returns a problem, or undefined.
  */
-function verifyImage(dir: string, granularity: Granularity, image: Image, allowed: Array<Map<bigint, bigint>>, onRecoveryPersist?: (files: SimulatedFiles) => void): { problem?: string; repaired: boolean } {
+function verifyImage(
+  dir: string,
+  granularity: Granularity,
+  image: Image,
+  allowed: Array<Map<bigint, bigint>>,
+  onRecoveryPersist?: (files: SimulatedFiles) => void,
+): { problem?: string; repaired: boolean } {
   const files = new SimulatedFiles(granularity, image);
   if (onRecoveryPersist) files.onPersist = () => onRecoveryPersist(files);
   let store: PmEHash;
@@ -51,7 +57,11 @@ function verifyImage(dir: string, granularity: Granularity, image: Image, allowe
     const problems = store.check();
     if (problems.length > 0) return { problem: `check: ${problems.slice(0, 3).join('; ')}`, repaired };
     const content = new Map(store.entries());
-    if (!allowed.some((m) => equalMaps(m, content))) return { problem: `content: ${content.size} keys, expected ${allowed.map((m) => m.size).join(' or ')}`, repaired };
+    if (!allowed.some((m) => equalMaps(m, content)))
+      return {
+        problem: `content: ${content.size} keys, expected ${allowed.map((m) => m.size).join(' or ')}`,
+        repaired,
+      };
   } finally {
     store.close();
   }
@@ -134,11 +144,17 @@ test.each<[SequenceName, Granularity, number, number]>([
   ['SMALL', 'line', 12, SEQUENCES.SMALL.bucketsPerPage],
   ['LIFECYCLE', 'page', 13, 32],
   ['LIFECYCLE', 'line', 14, SEQUENCES.LIFECYCLE.bucketsPerPage],
-])('%s sequence, power lost at %s granularity at every persist: every image recovers', (name, granularity, seed, bucketsPerPage) => {
-  const tally = simulate(name, granularity, seed, bucketsPerPage);
-  expect(tally.failures).toEqual([]);
-  expect(tally.images).toBeGreaterThan(500);
-  expect(tally.repaired).toBeGreaterThan(0);
-  expect(tally.recoveryImages).toBeGreaterThan(0);
-  console.log(`${name} ${granularity}: ${tally.images} crash images (${tally.repaired} needed repairs), ${tally.recoveryImages} images of interrupted recoveries`);
-}, 600_000);
+])(
+  '%s sequence, power lost at %s granularity at every persist: every image recovers',
+  (name, granularity, seed, bucketsPerPage) => {
+    const tally = simulate(name, granularity, seed, bucketsPerPage);
+    expect(tally.failures).toEqual([]);
+    expect(tally.images).toBeGreaterThan(500);
+    expect(tally.repaired).toBeGreaterThan(0);
+    expect(tally.recoveryImages).toBeGreaterThan(0);
+    console.log(
+      `${name} ${granularity}: ${tally.images} crash images (${tally.repaired} needed repairs), ${tally.recoveryImages} images of interrupted recoveries`,
+    );
+  },
+  600_000,
+);

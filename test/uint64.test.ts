@@ -5,7 +5,19 @@ import { removeTempDirs, snapshot, tempDir } from './helpers/temp';
 
 afterAll(removeTempDirs);
 
-const EDGE: bigint[] = [0n, 1n, 2n ** 32n - 1n, 2n ** 32n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n, 2n ** 63n, 2n ** 63n + 1n, 2n ** 64n - 2n, 2n ** 64n - 1n];
+const EDGE: bigint[] = [
+  0n,
+  1n,
+  2n ** 32n - 1n,
+  2n ** 32n,
+  2n ** 53n - 1n,
+  2n ** 53n,
+  2n ** 53n + 1n,
+  2n ** 63n,
+  2n ** 63n + 1n,
+  2n ** 64n - 2n,
+  2n ** 64n - 1n,
+];
 
 test('edge keys and values are stored exactly and are distinct keys', () => {
   const store = new PmEHash({ dir: tempDir('edge') });

@@ -23,7 +23,7 @@ function referenceFnv64(i: number): bigint {
   return signed < 0n ? BigInt.asUintN(64, -signed) : signed;
 }
 
-test('fnv64 gives YCSB\'s known keys', () => {
+test("fnv64 gives YCSB's known keys", () => {
   expect(fnv64BigInt(0)).toBe(6284781860667377211n);
   expect(fnv64BigInt(1)).toBe(8517097267634966620n);
   for (const i of [2, 255, 256, 65535, 99_999, 100_000, 2 ** 31, 2 ** 32 + 5, 2 ** 40 + 123]) {
@@ -39,31 +39,34 @@ test('a 10,000-record load file is exactly the INSERT fnv64(i) lines', () => {
   expect(fs.readFileSync(file, 'latin1')).toBe(expected);
 });
 
-test.each(WORKLOADS.filter((w) => w.records <= 100_000).map((w) => [w.name, w]))('%s run file: mix within 2 points, reads hit inserted keys', (_name, spec) => {
-  const file = path.join(tempDir('gen'), 'run.txt');
-  generateRun(file, spec, 7);
-  const lines = fs.readFileSync(file, 'latin1').trimEnd().split('\n');
-  expect(lines).toHaveLength(spec.operations);
-  const counts = { READ: 0, UPDATE: 0, INSERT: 0 } as Record<string, number>;
-  const known = new Set<string>();
-  for (let i = 0; i < spec.records; i++) known.add(String(referenceFnv64(i)));
-  let next = spec.records;
-  let strays = 0;
-  for (const line of lines) {
-    const [op, key] = line.split(' ');
-    counts[op]++;
-    if (op === 'INSERT') {
-      expect(key).toBe(String(referenceFnv64(next++))); // inserts continue the record sequence
-      known.add(key);
-    } else if (!known.has(key)) {
-      strays++;
+test.each(WORKLOADS.filter((w) => w.records <= 100_000).map((w) => [w.name, w]))(
+  '%s run file: mix within 2 points, reads hit inserted keys',
+  (_name, spec) => {
+    const file = path.join(tempDir('gen'), 'run.txt');
+    generateRun(file, spec, 7);
+    const lines = fs.readFileSync(file, 'latin1').trimEnd().split('\n');
+    expect(lines).toHaveLength(spec.operations);
+    const counts = { READ: 0, UPDATE: 0, INSERT: 0 } as Record<string, number>;
+    const known = new Set<string>();
+    for (let i = 0; i < spec.records; i++) known.add(String(referenceFnv64(i)));
+    let next = spec.records;
+    let strays = 0;
+    for (const line of lines) {
+      const [op, key] = line.split(' ');
+      counts[op]++;
+      if (op === 'INSERT') {
+        expect(key).toBe(String(referenceFnv64(next++))); // inserts continue the record sequence
+        known.add(key);
+      } else if (!known.has(key)) {
+        strays++;
+      }
     }
-  }
-  expect(strays).toBe(0);
-  expect(Math.abs(counts.READ / spec.operations - spec.read)).toBeLessThanOrEqual(0.02);
-  expect(Math.abs(counts.UPDATE / spec.operations - spec.update)).toBeLessThanOrEqual(0.02);
-  expect(Math.abs(counts.INSERT / spec.operations - spec.insert)).toBeLessThanOrEqual(0.02);
-});
+    expect(strays).toBe(0);
+    expect(Math.abs(counts.READ / spec.operations - spec.read)).toBeLessThanOrEqual(0.02);
+    expect(Math.abs(counts.UPDATE / spec.operations - spec.update)).toBeLessThanOrEqual(0.02);
+    expect(Math.abs(counts.INSERT / spec.operations - spec.insert)).toBeLessThanOrEqual(0.02);
+  },
+);
 
 test('zipfian reads are skewed: the hottest key is read far more than the average', () => {
   const spec = findWorkload('10w-rw-100-0')!;

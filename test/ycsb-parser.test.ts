@@ -16,7 +16,17 @@ function keys(w: Workload): bigint[] {
 const parse = (text: string) => parseWorkload(Buffer.from(text, 'latin1'), 'w.txt');
 
 test('edge keys parse exactly', () => {
-  const edge = [0n, 1n, 4294967295n, 4294967296n, 2n ** 53n + 1n, 999999999999999n, 1000000000000000n, 2n ** 63n, 2n ** 64n - 1n];
+  const edge = [
+    0n,
+    1n,
+    4294967295n,
+    4294967296n,
+    2n ** 53n + 1n,
+    999999999999999n,
+    1000000000000000n,
+    2n ** 63n,
+    2n ** 64n - 1n,
+  ];
   const w = parse(edge.map((k) => `INSERT ${k}\n`).join(''));
   expect(w.count).toBe(edge.length);
   expect(keys(w)).toEqual(edge);
@@ -100,7 +110,9 @@ describe('files are read in chunks', () => {
     const lines = body.split('\n').length - 1;
     const file = path.join(tempDir('parse'), 'bad.txt');
     fs.writeFileSync(file, `${body}INSERT 12x\n`);
-    expect(() => parseWorkloadFile(file)).toThrow(new RegExp(`bad\\.txt:${lines + 1}: key is not an unsigned decimal number: "INSERT 12x"`));
+    expect(() => parseWorkloadFile(file)).toThrow(
+      new RegExp(`bad\\.txt:${lines + 1}: key is not an unsigned decimal number: "INSERT 12x"`),
+    );
   });
 
   test('a line longer than a chunk is refused with its line number', () => {

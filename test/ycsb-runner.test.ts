@@ -36,15 +36,25 @@ test('10w-rw-25-75: every count in the report is right and no read misses', () =
   const reads = runLines.filter((l) => l.startsWith('READ ')).length;
   const dir = tempDir('ycsb');
   const report = runYcsb({ loadFile: loadFile(wl, spec), runFile: runFile(wl, spec), dir, check: true });
-  expect(report.load).toMatchObject({ ops: 100_000, failed: 0, mix: { INSERT: 100_000, READ: 0, UPDATE: 0, DELETE: 0 } });
-  expect(report.run).toMatchObject({ ops: 10_000, failed: 0, mix: { INSERT: 10_000 - reads, READ: reads, UPDATE: 0, DELETE: 0 } });
+  expect(report.load).toMatchObject({
+    ops: 100_000,
+    failed: 0,
+    mix: { INSERT: 100_000, READ: 0, UPDATE: 0, DELETE: 0 },
+  });
+  expect(report.run).toMatchObject({
+    ops: 10_000,
+    failed: 0,
+    mix: { INSERT: 10_000 - reads, READ: reads, UPDATE: 0, DELETE: 0 },
+  });
   expect(report.reads).toEqual({ found: reads, missed: 0, mismatched: 0 });
   expect(report.stats.keys).toBe(100_000 + 10_000 - reads);
   expect(report.problems).toEqual([]);
   expect(report.load.opsPerSec).toBeCloseTo(report.load.ops / report.load.seconds, 6);
   const text = formatReport(report);
   expect(text).toMatch(/load\s+100,000/);
-  expect(text).toMatch(new RegExp(`${reads.toLocaleString('en-US')} returned the expected value, 0 missed, 0 mismatched`));
+  expect(text).toMatch(
+    new RegExp(`${reads.toLocaleString('en-US')} returned the expected value, 0 missed, 0 mismatched`),
+  );
   // the store is left on disk and holds exactly the inserted keys
   const store = new PmEHash({ dir });
   expect(store.stats().keys).toBe(report.stats.keys);
@@ -52,7 +62,10 @@ test('10w-rw-25-75: every count in the report is right and no read misses', () =
 });
 
 test('later reads check the values of updates and the absence after deletes', () => {
-  const { load, run } = workloadFiles('INSERT 1\nINSERT 2\nINSERT 3\nINSERT 18446744073709551615\n', 'READ 1\nUPDATE 1\nREAD 1\nDELETE 2\nREAD 2\nINSERT 2\nREAD 2\nUPDATE 18446744073709551615\nREAD 18446744073709551615\nUPDATE 9\nINSERT 3\n');
+  const { load, run } = workloadFiles(
+    'INSERT 1\nINSERT 2\nINSERT 3\nINSERT 18446744073709551615\n',
+    'READ 1\nUPDATE 1\nREAD 1\nDELETE 2\nREAD 2\nINSERT 2\nREAD 2\nUPDATE 18446744073709551615\nREAD 18446744073709551615\nUPDATE 9\nINSERT 3\n',
+  );
   const report = runYcsb({ loadFile: load, runFile: run, dir: tempDir('ycsb') });
   expect(report.reads).toEqual({ found: 5, missed: 0, mismatched: 0 });
   expect(report.run.failed).toBe(2); // UPDATE of absent 9, INSERT of present 3
@@ -100,7 +113,17 @@ test('pmehash ycsb --json prints one parseable object with the documented shape'
   const spec = findWorkload('1w-rw-50-50')!;
   const wl = tempDir('wl');
   generateWorkload(wl, spec, 1);
-  const child = runCompiled(CLI, ['ycsb', '--load', loadFile(wl, spec), '--run', runFile(wl, spec), '--dir', tempDir('ycsb'), '--json', '--check']);
+  const child = runCompiled(CLI, [
+    'ycsb',
+    '--load',
+    loadFile(wl, spec),
+    '--run',
+    runFile(wl, spec),
+    '--dir',
+    tempDir('ycsb'),
+    '--json',
+    '--check',
+  ]);
   expect(child.stderr).toBe('');
   expect(child.status).toBe(0);
   const report = JSON.parse(child.stdout);

@@ -39,51 +39,61 @@ function withStore<T>(opts: DirOption, fn: (store: PmEHash) => T): T {
   }
 }
 
-const dirOption = (cmd: Command): Command => cmd.option('-d, --dir <dir>', 'store folder (default: PMEHASH_DIR, else the project\'s data/)');
+const dirOption = (cmd: Command): Command =>
+  cmd.option('-d, --dir <dir>', "store folder (default: PMEHASH_DIR, else the project's data/)");
 
 export function registerStoreCommands(program: Command): void {
   dirOption(program.command('stats').description('global depth, buckets, pages, keys, load factor and file sizes'))
     .option('--json', 'print one JSON object', false)
     .action((opts: DirOption & { json: boolean }) => {
       withStore(opts, (store) => {
-        const files = fs.readdirSync(store.dir).filter((f) => !f.startsWith('.') && fs.statSync(path.join(store.dir, f)).isFile());
+        const files = fs
+          .readdirSync(store.dir)
+          .filter((f) => !f.startsWith('.') && fs.statSync(path.join(store.dir, f)).isFile());
         const bytes = files.reduce((n, f) => n + fs.statSync(path.join(store.dir, f)).size, 0);
         const stats = { ...store.stats(), fileBytes: bytes, dir: store.dir };
         if (opts.json) process.stdout.write(JSON.stringify(stats) + '\n');
         else {
-          process.stdout.write([
-            `store         ${stats.dir}`,
-            `global depth  ${stats.globalDepth} (catalog of ${stats.catalogSize.toLocaleString('en-US')} entries)`,
-            `buckets       ${stats.buckets.toLocaleString('en-US')}`,
-            `page files    ${stats.pageFiles.toLocaleString('en-US')}`,
-            `keys          ${stats.keys.toLocaleString('en-US')}`,
-            `load factor   ${stats.loadFactor.toFixed(3)}`,
-            `file bytes    ${bytes.toLocaleString('en-US')} in ${files.length} files`,
-          ].join('\n') + '\n');
+          process.stdout.write(
+            [
+              `store         ${stats.dir}`,
+              `global depth  ${stats.globalDepth} (catalog of ${stats.catalogSize.toLocaleString('en-US')} entries)`,
+              `buckets       ${stats.buckets.toLocaleString('en-US')}`,
+              `page files    ${stats.pageFiles.toLocaleString('en-US')}`,
+              `keys          ${stats.keys.toLocaleString('en-US')}`,
+              `load factor   ${stats.loadFactor.toFixed(3)}`,
+              `file bytes    ${bytes.toLocaleString('en-US')} in ${files.length} files`,
+            ].join('\n') + '\n',
+          );
         }
       });
     });
 
-  dirOption(program.command('check').description('full consistency check; exit 0 clean, 1 problems found, 2 corrupt or unopenable'))
-    .action((opts: DirOption) => {
-      let store: PmEHash;
-      try {
-        store = openExisting(opts);
-      } catch (err) {
-        process.stderr.write(`pmehash: ${(err as Error).message}\n`);
-        process.exitCode = CHECK_UNOPENABLE;
-        return;
-      }
-      try {
-        const problems = store.check();
-        for (const p of problems) process.stdout.write(`${p}\n`);
-        if (store.repairs.length > 0) process.stdout.write(`recovery on open: ${store.repairs.join('; ')}\n`);
-        process.stdout.write(problems.length === 0 ? `consistent: ${store.stats().keys} keys\n` : `${problems.length} problem(s)\n`);
-        process.exitCode = problems.length === 0 ? CHECK_CLEAN : CHECK_PROBLEMS;
-      } finally {
-        store.close();
-      }
-    });
+  dirOption(
+    program
+      .command('check')
+      .description('full consistency check; exit 0 clean, 1 problems found, 2 corrupt or unopenable'),
+  ).action((opts: DirOption) => {
+    let store: PmEHash;
+    try {
+      store = openExisting(opts);
+    } catch (err) {
+      process.stderr.write(`pmehash: ${(err as Error).message}\n`);
+      process.exitCode = CHECK_UNOPENABLE;
+      return;
+    }
+    try {
+      const problems = store.check();
+      for (const p of problems) process.stdout.write(`${p}\n`);
+      if (store.repairs.length > 0) process.stdout.write(`recovery on open: ${store.repairs.join('; ')}\n`);
+      process.stdout.write(
+        problems.length === 0 ? `consistent: ${store.stats().keys} keys\n` : `${problems.length} problem(s)\n`,
+      );
+      process.exitCode = problems.length === 0 ? CHECK_CLEAN : CHECK_PROBLEMS;
+    } finally {
+      store.close();
+    }
+  });
 
   dirOption(program.command('get').description('print the value of a key (exit 1 when absent)'))
     .argument('<key>', 'uint64 key, decimal', uint64Argument)
@@ -124,8 +134,8 @@ export function registerStoreCommands(program: Command): void {
       });
     });
 
-  dirOption(program.command('dump').description('every pair as a "key value" line, streamed'))
-    .action((opts: DirOption) => {
+  dirOption(program.command('dump').description('every pair as a "key value" line, streamed')).action(
+    (opts: DirOption) => {
       withStore(opts, (store) => {
         let chunk: string[] = [];
         store.forEachWords((kLo, kHi, vLo, vHi) => {
@@ -137,5 +147,6 @@ export function registerStoreCommands(program: Command): void {
         });
         process.stdout.write(chunk.join(''));
       });
-    });
+    },
+  );
 }

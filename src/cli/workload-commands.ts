@@ -36,7 +36,8 @@ export function registerWorkloadCommands(program: Command): void {
     .action((opts: { name?: string[]; out: string; seed: number; force: boolean }) => {
       const specs = opts.name ? opts.name.map(specNamed) : WORKLOADS;
       for (const spec of specs) {
-        for (const file of generateWorkload(opts.out, spec, opts.seed, opts.force)) process.stdout.write(`wrote ${file}\n`);
+        for (const file of generateWorkload(opts.out, spec, opts.seed, opts.force))
+          process.stdout.write(`wrote ${file}\n`);
       }
     });
 
@@ -47,24 +48,49 @@ export function registerWorkloadCommands(program: Command): void {
     .option('--workload-dir <dir>', 'where named workloads live', defaultWorkloadDir)
     .option('-l, --load <file>', 'load-phase workload file')
     .option('-r, --run <file>', 'run-phase workload file')
-    .option('-d, --dir <dir>', 'store folder (an existing store there is destroyed first)', path.join(projectDir(), 'data', 'ycsb'))
-    .addOption(new Option('--durability <mode>', 'persistence guarantee').choices(['process', 'sync']).default('process'))
+    .option(
+      '-d, --dir <dir>',
+      'store folder (an existing store there is destroyed first)',
+      path.join(projectDir(), 'data', 'ycsb'),
+    )
+    .addOption(
+      new Option('--durability <mode>', 'persistence guarantee').choices(['process', 'sync']).default('process'),
+    )
     .option('--check', 'run the full consistency check at the end', false)
     .option('--json', 'print one JSON object instead of the table', false)
-    .action((opts: { workload?: string; workloadDir: string; load?: string; run?: string; dir: string; durability: 'process' | 'sync'; check: boolean; json: boolean }) => {
-      let { load, run } = opts;
-      if (opts.workload) {
-        if (load || run) throw new Error('give either --workload or --load/--run, not both');
-        const spec = specNamed(opts.workload);
-        for (const file of generateWorkload(opts.workloadDir, spec, DEFAULT_SEED)) process.stderr.write(`generated ${file}\n`);
-        load = loadFile(opts.workloadDir, spec);
-        run = runFile(opts.workloadDir, spec);
-      }
-      if (!load || !run) throw new Error('need --workload NAME, or both --load FILE and --run FILE');
-      fs.mkdirSync(opts.dir, { recursive: true });
-      const report = runYcsb({ loadFile: load, runFile: run, dir: opts.dir, durability: opts.durability, check: opts.check, progress: !opts.json });
-      process.stdout.write((opts.json ? jsonReport(report) : formatReport(report)) + '\n');
-      const bad = report.reads.missed + report.reads.mismatched + (report.problems?.length ?? 0);
-      if (bad > 0) process.exitCode = 1;
-    });
+    .action(
+      (opts: {
+        workload?: string;
+        workloadDir: string;
+        load?: string;
+        run?: string;
+        dir: string;
+        durability: 'process' | 'sync';
+        check: boolean;
+        json: boolean;
+      }) => {
+        let { load, run } = opts;
+        if (opts.workload) {
+          if (load || run) throw new Error('give either --workload or --load/--run, not both');
+          const spec = specNamed(opts.workload);
+          for (const file of generateWorkload(opts.workloadDir, spec, DEFAULT_SEED))
+            process.stderr.write(`generated ${file}\n`);
+          load = loadFile(opts.workloadDir, spec);
+          run = runFile(opts.workloadDir, spec);
+        }
+        if (!load || !run) throw new Error('need --workload NAME, or both --load FILE and --run FILE');
+        fs.mkdirSync(opts.dir, { recursive: true });
+        const report = runYcsb({
+          loadFile: load,
+          runFile: run,
+          dir: opts.dir,
+          durability: opts.durability,
+          check: opts.check,
+          progress: !opts.json,
+        });
+        process.stdout.write((opts.json ? jsonReport(report) : formatReport(report)) + '\n');
+        const bad = report.reads.missed + report.reads.mismatched + (report.problems?.length ?? 0);
+        if (bad > 0) process.exitCode = 1;
+      },
+    );
 }

@@ -82,7 +82,13 @@ export interface ReadReport {
  * Counts one READ against its expectation `want`: `found` says whether the store had the key,
  * `isKey` / `isComplement` whether the value it returned was k / ~k.
  */
-export function judgeRead(reads: ReadReport, want: number, found: boolean, isKey: boolean, isComplement: boolean): void {
+export function judgeRead(
+  reads: ReadReport,
+  want: number,
+  found: boolean,
+  isKey: boolean,
+  isComplement: boolean,
+): void {
   if (!found) {
     if (want === EXPECT_ABSENT) reads.found++;
     else reads.missed++;

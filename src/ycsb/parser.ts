@@ -61,7 +61,11 @@ export function parseWorkloadFile(file: string): Workload {
     }
   } catch (err) {
     if (err instanceof WorkloadError) throw err;
-    throw new WorkloadError(file, 0, `cannot read workload file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    throw new WorkloadError(
+      file,
+      0,
+      `cannot read workload file (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+    );
   } finally {
     if (fd >= 0) fs.closeSync(fd);
   }
@@ -88,7 +92,9 @@ function lineError(buf: Uint8Array, file: string, p: number, line: number, probl
   const start = buf.lastIndexOf(NL, Math.max(p - 1, 0)) + 1;
   let stop = buf.indexOf(NL, start);
   if (stop < 0) stop = buf.length;
-  const text = Buffer.from(buf.subarray(start, Math.min(stop, start + 80))).toString('latin1').replace(/\r$/, '');
+  const text = Buffer.from(buf.subarray(start, Math.min(stop, start + 80)))
+    .toString('latin1')
+    .replace(/\r$/, '');
   return new WorkloadError(file, line, `${problem}: "${text}"`);
 }
 
@@ -139,7 +145,8 @@ class WorkloadBuilder {
       else if (head4 === DELE && buf[p + 4] === 0x54 && buf[p + 5] === 0x45) op = OP_DELETE;
       else throw lineError(buf, file, p, line, 'unknown operation');
       p += op === OP_READ ? 4 : 6;
-      if (p < end && buf[p] !== SPACE && buf[p] !== TAB && buf[p] !== NL && buf[p] !== CR) throw lineError(buf, file, p, line, 'unknown operation');
+      if (p < end && buf[p] !== SPACE && buf[p] !== TAB && buf[p] !== NL && buf[p] !== CR)
+        throw lineError(buf, file, p, line, 'unknown operation');
       while (p < end && (buf[p] === SPACE || buf[p] === TAB)) p++;
       // key: unsigned decimal. The first 15 digits accumulate exactly in a double (10^15 < 2^53),
       // the rest (at most 5 for a uint64) in a second small number; the two are then combined on
@@ -169,7 +176,14 @@ class WorkloadBuilder {
         if (hi >= TWO_32) throw lineError(buf, file, p, line, 'key exceeds 2^64-1');
       }
       const digits = p - digitsStart;
-      if (digits === 0) throw lineError(buf, file, p, line, p >= end || buf[p] === NL || buf[p] === CR ? 'missing key' : 'key is not an unsigned decimal number');
+      if (digits === 0)
+        throw lineError(
+          buf,
+          file,
+          p,
+          line,
+          p >= end || buf[p] === NL || buf[p] === CR ? 'missing key' : 'key is not an unsigned decimal number',
+        );
       while (p < end && isBlank(buf[p])) p++;
       if (p < end && buf[p] !== NL) throw lineError(buf, file, p, line, 'key is not an unsigned decimal number');
       p++;
@@ -193,6 +207,13 @@ class WorkloadBuilder {
 
   finish(): Workload {
     const { file, count, bytes } = this;
-    return { file, count, ops: this.ops.subarray(0, count), keyLo: this.keyLo.subarray(0, count), keyHi: this.keyHi.subarray(0, count), bytes };
+    return {
+      file,
+      count,
+      ops: this.ops.subarray(0, count),
+      keyLo: this.keyLo.subarray(0, count),
+      keyHi: this.keyHi.subarray(0, count),
+      bytes,
+    };
   }
 }

@@ -18,7 +18,13 @@ export class Progress {
     if (!this.enabled || !process.stderr.isTTY) return;
     if (!this.bar) {
       if (Date.now() - this.started < DELAY_MS) return;
-      this.bar = new SingleBar({ format: `${this.label.padEnd(5)} [{bar}] {percentage}% | {value}/{total} ops | eta {eta}s`, stream: process.stderr }, Presets.shades_classic);
+      this.bar = new SingleBar(
+        {
+          format: `${this.label.padEnd(5)} [{bar}] {percentage}% | {value}/{total} ops | eta {eta}s`,
+          stream: process.stderr,
+        },
+        Presets.shades_classic,
+      );
       this.bar.start(this.total, done);
       return;
     }

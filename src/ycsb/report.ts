@@ -12,7 +12,9 @@ function phaseRow(name: string, p: PhaseReport): string[] {
 
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ')).join('\n');
+  return rows
+    .map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '))
+    .join('\n');
 }
 
 export function formatReport(r: YcsbReport): string {
@@ -31,7 +33,10 @@ export function formatReport(r: YcsbReport): string {
     `store     global depth ${s.globalDepth}, ${int(s.buckets)} buckets, ${int(s.pageFiles)} page files, ${int(s.keys)} keys, load factor ${s.loadFactor.toFixed(3)}`,
     `parsing   ${(r.parse.bytes / 1e6).toFixed(1)} MB in ${r.parse.seconds.toFixed(3)} s (${int(r.parse.mbPerSec)} MB/s, not counted in the phases)`,
   ];
-  if (r.problems) lines.push(`check     ${r.problems.length === 0 ? 'consistent' : `${r.problems.length} problem(s): ${r.problems.slice(0, 3).join('; ')}`}`);
+  if (r.problems)
+    lines.push(
+      `check     ${r.problems.length === 0 ? 'consistent' : `${r.problems.length} problem(s): ${r.problems.slice(0, 3).join('; ')}`}`,
+    );
   return lines.join('\n');
 }
 

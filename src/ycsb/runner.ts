@@ -60,7 +60,14 @@ function mixOf(w: Workload): Record<OpName, number> {
 }
 
 /** Runs one phase; `reads` accumulates READ outcomes. */
-export function runPhase(store: PmEHash, w: Workload, expected: ReadExpectations, reads: ReadReport, label: string, progress: boolean): PhaseReport {
+export function runPhase(
+  store: PmEHash,
+  w: Workload,
+  expected: ReadExpectations,
+  reads: ReadReport,
+  label: string,
+  progress: boolean,
+): PhaseReport {
   const { ops, keyLo, keyHi } = w;
   const out = new Uint32Array(2);
   let failed = 0;
@@ -80,7 +87,13 @@ export function runPhase(store: PmEHash, w: Workload, expected: ReadExpectations
           break;
         case OP_READ: {
           const found = store.searchWords(lo, hi, out) === 0;
-          judgeRead(reads, expected[r++], found, (out[0] | 0) === lo && (out[1] | 0) === hi, (out[0] | 0) === ~lo && (out[1] | 0) === ~hi);
+          judgeRead(
+            reads,
+            expected[r++],
+            found,
+            (out[0] | 0) === lo && (out[1] | 0) === hi,
+            (out[0] | 0) === ~lo && (out[1] | 0) === ~hi,
+          );
           break;
         }
         case OP_UPDATE:
@@ -134,7 +147,11 @@ export function runYcsb(options: YcsbOptions): YcsbReport {
       files: { load: options.loadFile, run: options.runFile },
       dir: store.dir,
       durability,
-      parse: { bytes: load.bytes + run.bytes, seconds: parseSeconds, mbPerSec: (load.bytes + run.bytes) / 1e6 / parseSeconds },
+      parse: {
+        bytes: load.bytes + run.bytes,
+        seconds: parseSeconds,
+        mbPerSec: (load.bytes + run.bytes) / 1e6 / parseSeconds,
+      },
       load: loadReport,
       run: runReport,
       reads,
@@ -146,4 +163,3 @@ export function runYcsb(options: YcsbOptions): YcsbReport {
     store.close();
   }
 }
-

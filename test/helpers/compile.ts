@@ -31,7 +31,8 @@ function transpileTree(from: string, to: string): void {
 export function compiledRoot(): string {
   if (!built) {
     built = fs.mkdtempSync(path.join(os.tmpdir(), 'pmehash-js-'));
-    for (const dir of ['src', 'include-types', path.join('test', 'helpers')]) transpileTree(path.join(ROOT, dir), path.join(built, dir));
+    for (const dir of ['src', 'include-types', path.join('test', 'helpers')])
+      transpileTree(path.join(ROOT, dir), path.join(built, dir));
     fs.chmodSync(built, 0o755);
   }
   return built;
@@ -47,14 +48,25 @@ function scriptPath(script: string): string {
   return path.join(compiledRoot(), fromRoot.replace(/\.ts$/, '.js'));
 }
 
-const childEnv = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv => ({ ...process.env, NODE_PATH: path.join(ROOT, 'node_modules'), ...env });
+const childEnv = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv => ({
+  ...process.env,
+  NODE_PATH: path.join(ROOT, 'node_modules'),
+  ...env,
+});
 
 /** Runs a script to completion (or death). */
 export function runCompiled(script: string, args: string[], env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, [scriptPath(script), ...args], { env: childEnv(env), encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  return spawnSync(process.execPath, [scriptPath(script), ...args], {
+    env: childEnv(env),
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+  });
 }
 
 /** Starts a script and returns the running child. */
 export function startCompiled(script: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  return spawn(process.execPath, [scriptPath(script), ...args], { env: childEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
+  return spawn(process.execPath, [scriptPath(script), ...args], {
+    env: childEnv(env),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
 }

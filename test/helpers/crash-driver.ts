@@ -10,7 +10,12 @@ import { PmEHash } from '../../src';
 import { sequence, SEQUENCES, type SequenceName } from './crash-sequence';
 import { CrashingFiles } from './test-files';
 
-const [dir, which, ackFile, crashAfter] = [process.argv[2], process.argv[3] as SequenceName, process.argv[4], Number(process.argv[5] ?? 0)];
+const [dir, which, ackFile, crashAfter] = [
+  process.argv[2],
+  process.argv[3] as SequenceName,
+  process.argv[4],
+  Number(process.argv[5] ?? 0),
+];
 const acks = fs.openSync(ackFile, 'w');
 const spec = SEQUENCES[which];
 const files = new CrashingFiles(false, crashAfter);

@@ -32,7 +32,11 @@ export interface SequenceSpec {
 /** Small enough to crash at every persist point: a few splits, doublings, merges, page files. */
 export const SMALL: SequenceSpec = { seed: 1, bucketsPerPage: 2, cycles: [{ inserts: 80, updates: 10, removes: 78 }] };
 /** Large: several doublings, more than 100 splits and 50 merges. */
-export const LARGE: SequenceSpec = { seed: 2, bucketsPerPage: 8, cycles: [{ inserts: 1600, updates: 300, removes: 1560 }] };
+export const LARGE: SequenceSpec = {
+  seed: 2,
+  bucketsPerPage: 8,
+  cycles: [{ inserts: 1600, updates: 300, removes: 1560 }],
+};
 /**
  * A whole lifecycle: fill, empty completely, regrow, empty again, three times. Keys whose hash
  * has the most trailing zeros go last, so each emptying ends in removes that merge many levels
@@ -63,7 +67,8 @@ export function sequence(spec: SequenceSpec): Op[] {
       live.push(key);
       ops.push({ kind: 'insert', key, value: rnd.uint64() });
     }
-    for (let i = 0; i < cycle.updates; i++) ops.push({ kind: 'update', key: live[rnd.below(live.length)], value: rnd.uint64() });
+    for (let i = 0; i < cycle.updates; i++)
+      ops.push({ kind: 'update', key: live[rnd.below(live.length)], value: rnd.uint64() });
     for (let i = live.length - 1; i > 0; i--) {
       const j = rnd.below(i + 1);
       [live[i], live[j]] = [live[j], live[i]];

@@ -87,7 +87,10 @@ function fill(dir: string, bucketsPerPage: number, durability: 'process' | 'sync
   });
   let reinserted = 0;
   const refused: string[] = [];
-  const again = [...removed.slice(0, 50).map((key) => [key, key ^ 1n]), ...Array.from({ length: 50 }, () => [rnd.uint64(), rnd.uint64()])];
+  const again = [
+    ...removed.slice(0, 50).map((key) => [key, key ^ 1n]),
+    ...Array.from({ length: 50 }, () => [rnd.uint64(), rnd.uint64()]),
+  ];
   for (const [key, value] of again) {
     try {
       if (store.insert({ key, value }) === 0) {
@@ -100,21 +103,23 @@ function fill(dir: string, bucketsPerPage: number, durability: 'process' | 'sync
   }
   const atEnd = { stats: store.stats(), files: files(dir), problems: store.check() };
   store.close();
-  process.stdout.write(JSON.stringify({
-    ballastBytes,
-    failure: failure === undefined ? null : describe(failure),
-    failedKeyAbsent,
-    atFailure,
-    acknowledged: atFailure.stats.keys,
-    readBack,
-    wrong,
-    removed: removed.length,
-    removeFailed,
-    reinserted,
-    refused,
-    atEnd,
-    pairs: [...acked].map(([k, v]) => [k.toString(), v.toString()]),
-  }) + '\n');
+  process.stdout.write(
+    JSON.stringify({
+      ballastBytes,
+      failure: failure === undefined ? null : describe(failure),
+      failedKeyAbsent,
+      atFailure,
+      acknowledged: atFailure.stats.keys,
+      readBack,
+      wrong,
+      removed: removed.length,
+      removeFailed,
+      reinserted,
+      refused,
+      atEnd,
+      pairs: [...acked].map(([k, v]) => [k.toString(), v.toString()]),
+    }) + '\n',
+  );
 }
 
 function verify(dir: string, expectedFile: string): void {
@@ -131,7 +136,15 @@ function verify(dir: string, expectedFile: string): void {
     else if (expected.get(k) !== value.toString()) wrong++;
   }
   for (const k of expected.keys()) if (!seen.has(k)) missing++;
-  const result = { keys: store.stats().keys, expected: expected.size, missing, wrong, extra, problems: store.check(), repairs: store.repairs };
+  const result = {
+    keys: store.stats().keys,
+    expected: expected.size,
+    missing,
+    wrong,
+    extra,
+    problems: store.check(),
+    repairs: store.repairs,
+  };
   store.close();
   process.stdout.write(JSON.stringify(result) + '\n');
 }

@@ -32,7 +32,10 @@ interface Inode {
   durable: Buffer;
 }
 
-type NameOp = { op: 'link'; name: string; inode: Inode } | { op: 'unlink'; name: string } | { op: 'rename'; from: string; to: string };
+type NameOp =
+  | { op: 'link'; name: string; inode: Inode }
+  | { op: 'unlink'; name: string }
+  | { op: 'rename'; from: string; to: string };
 
 /** How many crash images to build from one moment. */
 export interface ImageBudget {
@@ -182,7 +185,10 @@ export class SimulatedFiles implements StoreFiles {
       if (units.length <= budget.allSubsetsUpTo) {
         for (let mask = 0; mask < 1 << units.length; mask++) images.push(build((i) => ((mask >>> i) & 1) === 1));
       } else {
-        images.push(build(() => false), build(() => true));
+        images.push(
+          build(() => false),
+          build(() => true),
+        );
         for (let r = 0; r < budget.randomSubsets; r++) {
           const bits = units.map(() => rnd.below(2) === 1);
           images.push(build((i) => bits[i]));

@@ -30,7 +30,10 @@ export interface Verdict {
 }
 
 function fingerprint(pairs: Iterable<[bigint, bigint]>): string {
-  return [...pairs].map(([k, v]) => `${k} ${v}`).sort().join(',');
+  return [...pairs]
+    .map(([k, v]) => `${k} ${v}`)
+    .sort()
+    .join(',');
 }
 
 const [jobsFile, resultsFile] = process.argv.slice(2);
@@ -45,14 +48,33 @@ for (const job of jobs) {
   try {
     store = new PmEHash({ dir: job.dir }, files);
   } catch (err) {
-    verdicts.push({ dir: job.dir, error: String(err), repairs: [], recoveryPersists: 0, problems: [], holds: 'neither', fingerprint: '' });
+    verdicts.push({
+      dir: job.dir,
+      error: String(err),
+      repairs: [],
+      recoveryPersists: 0,
+      problems: [],
+      holds: 'neither',
+      fingerprint: '',
+    });
     continue;
   }
   const recoveryPersists = files.persists;
   const content = fingerprint(store.entries());
-  const holds = content === fingerprint(contentAfter(ops, job.acked)) ? 'before'
-    : job.acked < ops.length && content === fingerprint(contentAfter(ops, job.acked + 1)) ? 'after' : 'neither';
-  verdicts.push({ dir: job.dir, repairs: [...store.repairs], recoveryPersists, problems: store.check(), holds, fingerprint: content });
+  const holds =
+    content === fingerprint(contentAfter(ops, job.acked))
+      ? 'before'
+      : job.acked < ops.length && content === fingerprint(contentAfter(ops, job.acked + 1))
+        ? 'after'
+        : 'neither';
+  verdicts.push({
+    dir: job.dir,
+    repairs: [...store.repairs],
+    recoveryPersists,
+    problems: store.check(),
+    holds,
+    fingerprint: content,
+  });
   store.close();
 }
 fs.writeFileSync(resultsFile, JSON.stringify(verdicts));
