@@ -54,7 +54,7 @@ export function removeStoreFiles(files: StoreFiles, dir: string): void {
   files.syncFolder(dir);
 }
 
-/** The project folder: the nearest ancestor of this file holding package.json (else the cwd). */
+/** The package folder: the nearest ancestor of this file holding package.json (else the cwd). */
 export function projectDir(): string {
   let dir = __dirname;
   while (!fs.existsSync(path.join(dir, 'package.json'))) {
@@ -63,4 +63,21 @@ export function projectDir(): string {
     dir = parent;
   }
   return dir;
+}
+
+/** Whether this code runs from an installed copy of the package (inside node_modules). */
+export function isInstalledCopy(dir = projectDir()): boolean {
+  return dir.split(path.sep).includes('node_modules');
+}
+
+/**
+ * Default folders, never inside an installed package (a reinstall would delete them): in this
+ * repository its own data/ and workload/ (the course's layout); in a project that installed
+ * pmehash, pmehash-data/ and pmehash-workload/ in the current folder. PMEHASH_DIR comes first.
+ */
+export function defaultFolders(): { store: string; ycsbStore: string; workload: string } {
+  const root = projectDir();
+  const data = isInstalledCopy(root) ? path.resolve('pmehash-data') : path.join(root, 'data');
+  const workload = isInstalledCopy(root) ? path.resolve('pmehash-workload') : path.join(root, 'workload');
+  return { store: process.env.PMEHASH_DIR || data, ycsbStore: path.join(data, 'ycsb'), workload };
 }
