@@ -17,7 +17,7 @@ import { pow2 } from './catalog';
 import { ioError, PmEHashError } from './errors';
 import { filePath, METADATA_FILE, projectDir, removeStoreFiles } from './files';
 import { hashKey } from './hash';
-import { acquireLock, releaseLock } from './lock';
+import { acquireLock, releaseLock, type StoreLock } from './lock';
 import { openStore } from './open-store';
 import { Persistence } from './region';
 import type { StoreState } from './store-state';
@@ -55,6 +55,8 @@ export class PmEHash {
   private cat: Uint32Array;
   private pageWords: Uint32Array[];
   private closed = false;
+  /** This open's lock entry, given back by close(). */
+  private readonly lock: StoreLock;
   private readonly out = new Uint32Array(2);
 
   constructor(options: PmEHashOptions = {}) {
@@ -73,7 +75,7 @@ export class PmEHash {
       throw new PmEHashError('PMEHASH_IO', `${this.dir}: not a folder`);
     }
     try {
-      acquireLock(this.dir);
+      this.lock = acquireLock(this.dir);
     } catch (err) {
       if (err instanceof PmEHashError) throw err;
       throw ioError(`cannot lock store folder ${this.dir}`, err);
@@ -81,7 +83,11 @@ export class PmEHash {
     try {
       this.s = openStore(this.dir, new Persistence(durability === 'sync'), bucketsPerPage);
     } catch (err) {
-      releaseLock(this.dir);
+      try {
+        releaseLock(this.lock);
+      } catch {
+        // the open's own error is the one to report
+      }
       if (err instanceof PmEHashError) throw err;
       throw ioError(`cannot open store in ${this.dir}`, err);
     }
@@ -323,13 +329,13 @@ export class PmEHash {
     this.s = undefined as unknown as StoreState;
     this.cat = new Uint32Array(0);
     this.pageWords = [];
-    releaseLock(this.dir);
+    releaseLock(this.lock);
   }
 
   /** Deletes every file of the store (the course's spelling); other files in the folder stay. */
   selfDestory(): void {
     this.assertOpen();
-    this.close(); // also removes the lock file
+    this.close(); // also releases the lock
     removeStoreFiles(this.dir);
   }
 

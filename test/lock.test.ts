@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { once } from 'node:events';
 import { PmEHash, PmEHashError } from '../src';
+import { lockOwners } from '../src/lock';
 import { removeCompiled, startCompiled } from './helpers/compile';
 import { removeTempDirs, tempDir } from './helpers/temp';
 
@@ -45,7 +46,7 @@ test('another process holding the store makes open fail at once; its lock goes s
   const err = lockError(() => new PmEHash({ dir }));
   expect(err.code).toBe('PMEHASH_LOCKED');
   expect(err.message).toContain(`process ${child.pid}`);
-  expect(fs.readFileSync(path.join(dir, 'pm_ehash_lock'), 'utf8').trim()).toBe(String(child.pid));
+  expect(lockOwners(dir).map((o) => o.pid)).toEqual([child.pid]);
 
   child.kill('SIGKILL');
   await once(child, 'exit');
