@@ -1,11 +1,13 @@
 // Child processes of the crash tests must start fast (hundreds of them), so instead of going
 // through ts-node each time, the sources are transpiled once per test file into a temporary
-// folder and run with plain `node`. NODE_PATH points them at the project's node_modules.
+// folder and run with plain `node` (or in a worker thread). NODE_PATH points them at the
+// project's node_modules.
 
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import * as ts from 'typescript';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -54,4 +56,12 @@ export function runCompiled(helper: string, args: string[], env: NodeJS.ProcessE
 /** Starts test/helpers/<helper> and returns the running child. */
 export function startCompiled(helper: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
   return spawn(process.execPath, [scriptPath(helper), ...args], { env: childEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+/**
+ * Starts test/helpers/<helper> in a worker thread of this process. A worker reads NODE_PATH from
+ * the env it is given when its module loader starts, so the compiled tree finds mmap-io.
+ */
+export function startCompiledWorker(helper: string, workerData: unknown): Worker {
+  return new Worker(scriptPath(helper), { workerData, env: childEnv({}) });
 }
