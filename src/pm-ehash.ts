@@ -7,8 +7,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Kv, SearchResult, Uint64 } from '../include-types/kv';
 import {
-  BUCKET_FULL_BITMAP, BUCKET_KV_SLOTS, BUCKET_SIZE, DEFAULT_BUCKETS_PER_PAGE,
-  LogOp, MAX_BUCKETS_PER_PAGE, WORD,
+  BUCKET_FULL_BITMAP,
+  BUCKET_KV_SLOTS,
+  BUCKET_SIZE,
+  DEFAULT_BUCKETS_PER_PAGE,
+  LogOp,
+  MAX_BUCKETS_PER_PAGE,
+  WORD,
 } from '../include-types/layout';
 import type { Durability, PmEHashOptions, PmEHashStats } from '../include-types/store';
 import { firstFree, pow2 } from './bits';
@@ -17,7 +22,7 @@ import { checkStore } from './check';
 import { ioError, PmEHashError } from './errors';
 import { filePath, METADATA_FILE, projectDir, removeStoreFiles } from './files';
 import { hashKey } from './hash';
-import { acquireLock, releaseLock } from './lock';
+import { acquireLock, releaseLock, type StoreLock } from './lock';
 import { openStore } from './open-store';
 import { MappedFiles, type StoreFiles } from './mapped-files';
 import type { StoreState } from './store-state';
@@ -55,6 +60,8 @@ export class PmEHash {
   private cat: Uint32Array;
   private pageWords: Uint32Array[];
   private closed = false;
+  /** This open's lock entry, given back by close(). */
+  private readonly lock: StoreLock;
   private readonly out = new Uint32Array(2);
   private readonly files: StoreFiles;
 
@@ -80,7 +87,7 @@ export class PmEHash {
       throw new PmEHashError('PMEHASH_IO', `${this.dir}: not a folder`);
     }
     try {
-      acquireLock(this.dir);
+      this.lock = acquireLock(this.dir);
     } catch (err) {
       if (err instanceof PmEHashError) throw err;
       throw ioError(`cannot lock store folder ${this.dir}`, err);
@@ -88,7 +95,11 @@ export class PmEHash {
     try {
       this.s = openStore(this.dir, this.files, bucketsPerPage);
     } catch (err) {
-      releaseLock(this.dir);
+      try {
+        releaseLock(this.lock);
+      } catch {
+        // the open's own error is the one to report
+      }
       if (err instanceof PmEHashError) throw err;
       throw ioError(`cannot open store in ${this.dir}`, err);
     }
@@ -323,13 +334,13 @@ export class PmEHash {
     this.s = undefined as unknown as StoreState;
     this.cat = new Uint32Array(0);
     this.pageWords = [];
-    releaseLock(this.dir);
+    releaseLock(this.lock);
   }
 
   /** Deletes every file of the store (the course's spelling); other files in the folder stay. */
   selfDestory(): void {
     this.assertOpen();
-    this.close(); // also removes the lock file
+    this.close(); // also releases the lock
     removeStoreFiles(this.files, this.dir);
   }
 

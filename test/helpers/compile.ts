@@ -1,6 +1,6 @@
 // The one way tests run code in child processes. Crash tests start hundreds of them, so instead
 // of going through ts-node each time, the sources are transpiled once per test file into a
-// temporary folder and run with plain `node`. NODE_PATH points them at the project's
+// temporary folder and run with plain `node` (or in a worker thread). NODE_PATH points them at the project's
 // node_modules. A script is named by its file in test/helpers/, or by a path from the project
 // root (`src/cli/main.ts`).
 
@@ -8,6 +8,7 @@ import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import * as ts from 'typescript';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -69,4 +70,12 @@ export function startCompiled(script: string, args: string[], env: NodeJS.Proces
     env: childEnv(env),
     stdio: ['pipe', 'pipe', 'pipe'],
   });
+}
+
+/**
+ * Starts test/helpers/<helper> in a worker thread of this process. A worker reads NODE_PATH from
+ * the env it is given when its module loader starts, so the compiled tree finds mmap-io.
+ */
+export function startCompiledWorker(helper: string, workerData: unknown): Worker {
+  return new Worker(scriptPath(helper), { workerData, env: childEnv({}) });
 }
