@@ -19,3 +19,6 @@ export interface PmAddress {
   fileId: number;
   offset: number;
 }
+
+/** One write of a `batch`, in the convention of abstract-level: a put (insert or replace) or a del. */
+export type BatchOperation = { type: 'put'; key: Uint64; value: Uint64 } | { type: 'del'; key: Uint64 };

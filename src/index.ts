@@ -3,5 +3,5 @@
 export { PmEHash } from './pm-ehash';
 export { PmEHashError, PmEHashCorruptError, PmEHashVersionError } from './errors';
 export type { PmEHashErrorCode } from './errors';
-export type { Kv, PmAddress, SearchResult, Uint64 } from '../include-types/kv';
+export type { BatchOperation, Kv, PmAddress, SearchResult, Uint64 } from '../include-types/kv';
 export type { Durability, EhashMetadata, PmEHashOptions, PmEHashStats } from '../include-types/store';

@@ -1,38 +1,25 @@
-// PmEHash: the persistent extendible hash table. Public methods validate their arguments and
-// call the word-level operations (keys and values as two uint32 halves), which is also what the
-// YCSB runner drives. Each operation follows the persist order of its FORMAT.md section; splits,
-// merges and catalog resizing live in structure.ts.
+// PmEHash: the persistent extendible hash table's public face. It opens (creating or recovering)
+// and closes a store, and offers two APIs over the same operations: the course's (insert, update,
+// remove, search returning 0 / -1) and one in the style of Map and lmdb-js (get, set, has, delete,
+// iterators, batch). Every public method validates its arguments, then calls the word-level
+// operations of word-store.ts (keys and values as uint32 halves).
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Kv, SearchResult, Uint64 } from '../include-types/kv';
-import {
-  BUCKET_FULL_BITMAP,
-  BUCKET_KV_SLOTS,
-  BUCKET_SIZE,
-  DEFAULT_BUCKETS_PER_PAGE,
-  LogOp,
-  MAX_BUCKETS_PER_PAGE,
-  WORD,
-} from '../include-types/layout';
+import type { BatchOperation, Kv, SearchResult, Uint64 } from '../include-types/kv';
+import { BUCKET_KV_SLOTS, DEFAULT_BUCKETS_PER_PAGE, MAX_BUCKETS_PER_PAGE } from '../include-types/layout';
 import type { Durability, PmEHashOptions, PmEHashStats } from '../include-types/store';
-import { firstFree, pow2 } from './bits';
-import { BITMAP, DEPTH, findKey, KEY_HI, KEY_LO, slotCheck, USED, VALUE, writeSlot } from './bucket';
+import { pow2 } from './bits';
 import { checkStore } from './check';
+import { PairCursor } from './cursor';
 import { ioError, PmEHashError } from './errors';
-import { filePath, METADATA_FILE, projectDir, removeStoreFiles } from './files';
-import { hashKey } from './hash';
+import { defaultFolders, filePath, METADATA_FILE, removeStoreFiles } from './files';
 import { acquireLock, releaseLock, type StoreLock } from './lock';
 import { openStore } from './open-store';
 import { MappedFiles, type StoreFiles } from './mapped-files';
 import type { StoreState } from './store-state';
-import { mergeEmpty, split } from './structure';
 import { fromHalves, halves, toHalves } from './uint64';
-
-/** PMEHASH_DIR, else the project's data/ folder. */
-function defaultDir(): string {
-  return process.env.PMEHASH_DIR || path.join(projectDir(), 'data');
-}
+import { WordStore } from './word-store';
 
 function checkOptions(options: PmEHashOptions): { durability: Durability; bucketsPerPage: number } {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
@@ -54,25 +41,29 @@ export class PmEHash {
   readonly durability: Durability;
   /** What recovery repaired when this store was opened (empty after a clean shutdown). */
   readonly repairs: readonly string[];
-  private s: StoreState;
-  private mask: number;
-  /** Hot-path copies of s.catalog.words and s.pages.words (refreshed when the catalog is remapped). */
-  private cat: Uint32Array;
-  private pageWords: Uint32Array[];
-  private closed = false;
-  /** This open's lock entry, given back by close(). */
-  private readonly lock: StoreLock;
-  private readonly out = new Uint32Array(2);
-  private readonly files: StoreFiles;
-
   /**
-   * Opens the store in `options.dir`, creating it or recovering it. `files` is for tests only:
-   * a double of the mapped-file layer (the store folder itself must exist, for its lock).
+   * The word-level operations, unvalidated: for the YCSB runner and the benchmarks.
    * @internal
    */
+  readonly words: WordStore;
+  /** This open's lock entry, given back by close(). */
+  private readonly lock: StoreLock;
+  private readonly files: StoreFiles;
+  /** Scratch for values read back as halves. */
+  private readonly valueHalves = new Uint32Array(2);
+  /** Scratch for the four halves of a validated pair. */
+  private readonly pairHalves = new Uint32Array(4);
+
+  /** Opens the store in `options.dir`, creating it or recovering it. */
+  constructor(options?: PmEHashOptions);
+  /**
+   * For tests: the store on a double of the mapped-file layer (its folder must exist, for the lock).
+   * @internal
+   */
+  constructor(options: PmEHashOptions, files: StoreFiles);
   constructor(options: PmEHashOptions = {}, files?: StoreFiles) {
     const { durability, bucketsPerPage } = checkOptions(options);
-    this.dir = path.resolve(options.dir ?? defaultDir());
+    this.dir = path.resolve(options.dir ?? defaultFolders().store);
     this.durability = durability;
     this.files = files ?? new MappedFiles(durability === 'sync');
     if (options.create === false && !this.files.exists(filePath(this.dir, METADATA_FILE))) {
@@ -92,8 +83,9 @@ export class PmEHash {
       if (err instanceof PmEHashError) throw err;
       throw ioError(`cannot lock store folder ${this.dir}`, err);
     }
+    let state: StoreState;
     try {
-      this.s = openStore(this.dir, this.files, bucketsPerPage);
+      state = openStore(this.dir, this.files, bucketsPerPage);
     } catch (err) {
       try {
         releaseLock(this.lock);
@@ -103,39 +95,29 @@ export class PmEHash {
       if (err instanceof PmEHashError) throw err;
       throw ioError(`cannot open store in ${this.dir}`, err);
     }
-    this.repairs = this.s.repairs;
-    this.mask = pow2(this.s.globalDepth) - 1;
-    this.cat = this.s.catalog.words;
-    this.pageWords = this.s.pages.words;
+    this.repairs = state.repairs;
+    this.words = new WordStore(state, this.dir);
   }
 
-  /** Re-reads what the hot path caches after the catalog may have doubled, halved or moved. */
-  private refresh(): void {
-    this.mask = pow2(this.s.globalDepth) - 1;
-    this.cat = this.s.catalog.words;
-  }
-
-  // ---- public API: the course's 0 / -1 contract ------------------------------------------
+  // ---- the course's API: 0 / -1 ------------------------------------------------------------
 
   /** Inserts kv. Returns 0, or -1 when the key is already present (nothing changes). */
   insert(kv: Kv): number {
-    this.assertOpen();
-    const [kLo, kHi, vLo, vHi] = this.kvHalves(kv);
-    return this.insertWords(kLo, kHi, vLo, vHi);
+    const p = this.kvHalves(kv);
+    return this.words.insertWords(p[0], p[1], p[2], p[3]);
   }
 
   /** Replaces the value of kv.key in place. Returns 0, or -1 when the key is absent. */
   update(kv: Kv): number {
-    this.assertOpen();
-    const [kLo, kHi, vLo, vHi] = this.kvHalves(kv);
-    return this.updateWords(kLo, kHi, vLo, vHi);
+    const p = this.kvHalves(kv);
+    return this.words.updateWords(p[0], p[1], p[2], p[3]);
   }
 
   /** Removes key. Returns 0, or -1 when it is absent. */
   remove(key: Uint64): number {
     this.assertOpen();
     toHalves(key, 'key');
-    return this.removeWords(halves[0], halves[1]);
+    return this.words.removeWords(halves[0], halves[1]);
   }
 
   /** Looks key up: 0 and `out.value` set, or -1 with `out` untouched. */
@@ -143,139 +125,143 @@ export class PmEHash {
     this.assertOpen();
     toHalves(key, 'key');
     if (out === null || typeof out !== 'object') throw new TypeError('out must be an object to receive the value');
-    if (this.searchWords(halves[0], halves[1], this.out) !== 0) return -1;
-    out.value = fromHalves(this.out[0], this.out[1]);
+    if (this.words.searchWords(halves[0], halves[1], this.valueHalves) !== 0) return -1;
+    out.value = fromHalves(this.valueHalves[0], this.valueHalves[1]);
     return 0;
   }
 
-  // ---- word-level operations (no validation, no allocation) ---------------------------
-  // Each half is a 32-bit pattern, given as a uint32 or as the same bits in an int32 (x | 0):
-  // both are stored alike. Callers on a hot path pass int32, which V8 keeps in a register
-  // (a uint32 above 2^31 is a double). Halves read back (searchWords, forEachWords) are uint32.
+  // ---- the Map-style API ---------------------------------------------------------------------
 
-  /** FORMAT.md, insert: steps 1 and 2 (the bitmap word is the commit point); a full bucket splits first. */
-  insertWords(kLo: number, kHi: number, vLo: number, vHi: number): number {
-    if (this.closed) this.assertOpen();
-    const h = hashKey(kLo, kHi);
-    const cw = this.cat;
-    const e = (h & this.mask) * 2;
-    const fileId = cw[e];
-    const offset = cw[e + 1];
-    const w = this.pageWords[fileId];
-    const b = offset >>> 2;
-    if (findKey(w, b, kLo, kHi) >= 0) return -1;
-    const word = w[b + BITMAP];
-    if ((word & USED) === BUCKET_FULL_BITMAP) return this.splitAndInsert(h, kLo, kHi, vLo, vHi);
-    const j = firstFree(word & USED);
-    writeSlot(w, b, j, kLo, kHi, vLo, vHi);
-    this.s.pages.persistRange(fileId, offset, BUCKET_SIZE);
-    w[b + BITMAP] = (word | (1 << j)) ^ slotCheck(h, j, vLo, vHi);
-    this.s.pages.persistRange(fileId, offset, WORD);
-    this.s.keys++;
-    return 0;
+  /** The value of key, or undefined when it is absent. */
+  get(key: Uint64): bigint | undefined {
+    this.assertOpen();
+    toHalves(key, 'key');
+    if (this.words.searchWords(halves[0], halves[1], this.valueHalves) !== 0) return undefined;
+    return fromHalves(this.valueHalves[0], this.valueHalves[1]);
+  }
+
+  /** Whether key is in the store. */
+  has(key: Uint64): boolean {
+    this.assertOpen();
+    toHalves(key, 'key');
+    return this.words.searchWords(halves[0], halves[1], this.valueHalves) === 0;
+  }
+
+  /** Inserts key with value, or replaces its value. Returns the store. */
+  set(key: Uint64, value: Uint64): this {
+    const p = this.pairHalves;
+    this.assertOpen();
+    toHalves(key, 'key');
+    p[0] = halves[0];
+    p[1] = halves[1];
+    toHalves(value, 'value');
+    this.put(p[0], p[1], halves[0], halves[1]);
+    return this;
+  }
+
+  /** Removes key. Returns whether it was there. */
+  delete(key: Uint64): boolean {
+    return this.remove(key) === 0;
+  }
+
+  /** Number of pairs in the store. */
+  get size(): number {
+    return this.words.state.keys;
   }
 
   /**
-   * The rare path of insertWords (about one insert in ten), kept out of its common path: splits
-   * the key's full bucket until the key's bucket has a free slot (all keys may fall on one side
-   * of a split), then inserts it again.
+   * Removes every pair and keeps the store open. Pairs are removed one by one, each as a
+   * remove: a crash in the middle leaves some of them.
    */
-  private splitAndInsert(h: number, kLo: number, kHi: number, vLo: number, vHi: number): number {
-    for (;;) {
-      const e = (h & this.mask) * 2;
-      const fileId = this.cat[e];
-      const offset = this.cat[e + 1];
-      if ((this.pageWords[fileId][(offset >>> 2) + BITMAP] & USED) !== BUCKET_FULL_BITMAP) break;
-      split(this.s, h & this.mask, fileId, offset);
-      this.refresh();
+  clear(): void {
+    const cursor = new PairCursor();
+    const s = this.words.state;
+    while (cursor.next(s)) {
+      for (let k = 0; k < cursor.batchSize; k++) this.words.removeWords(cursor.batch[4 * k], cursor.batch[4 * k + 1]);
     }
-    return this.insertWords(kLo, kHi, vLo, vHi);
   }
 
   /**
-   * Touches the catalog entry and the probe line of the bucket of each key lo[i], hi[i] for i in
-   * [from, to), so that operations on those keys that follow find them in the CPU cache. Loads
-   * of different keys do not depend on each other, so their cache misses overlap instead of
-   * coming one after another. Changes nothing; the return value only keeps the loads alive.
+   * Every pair, lazily, without copying the store. If the store changes while the iterator
+   * runs, a pair that stays in the store the whole time is met exactly once; pairs inserted or
+   * removed meanwhile may be met or not; a value is the one its pair had when its bucket was
+   * reached (src/cursor.ts).
    */
-  prefetchWords(lo: Uint32Array, hi: Uint32Array, from: number, to: number): number {
-    if (this.closed) this.assertOpen();
-    const cw = this.cat;
-    const pages = this.pageWords;
-    const mask = this.mask;
-    let sink = 0;
-    for (let i = from; i < to; i++) {
-      const e = (hashKey(lo[i], hi[i]) & mask) * 2;
-      sink ^= pages[cw[e]][cw[e + 1] >>> 2];
+  *entries(): IterableIterator<[bigint, bigint]> {
+    const cursor = new PairCursor();
+    while (cursor.next(this.words.state)) {
+      const n = cursor.batchSize;
+      const batch = cursor.batch;
+      for (let k = 0; k < n; k++) {
+        yield [fromHalves(batch[4 * k], batch[4 * k + 1]), fromHalves(batch[4 * k + 2], batch[4 * k + 3])];
+      }
     }
-    return sink;
   }
 
-  /** Writes the value into out[0] (low half) and out[1] (high half). Returns 0 or -1. */
-  searchWords(kLo: number, kHi: number, out: Uint32Array): number {
-    if (this.closed) this.assertOpen();
-    const cw = this.cat;
-    const e = (hashKey(kLo, kHi) & this.mask) * 2;
-    const w = this.pageWords[cw[e]];
-    const b = cw[e + 1] >>> 2;
-    const j = findKey(w, b, kLo, kHi);
-    if (j < 0) return -1;
-    out[0] = w[b + VALUE + 2 * j];
-    out[1] = w[b + VALUE + 2 * j + 1];
-    return 0;
+  /** Every key, lazily (as entries()). */
+  *keys(): IterableIterator<bigint> {
+    for (const [key] of this.entries()) yield key;
   }
 
-  /** FORMAT.md, update: steps 1-3. */
-  updateWords(kLo: number, kHi: number, vLo: number, vHi: number): number {
-    if (this.closed) this.assertOpen();
-    const cw = this.cat;
-    const h = hashKey(kLo, kHi);
-    const e = (h & this.mask) * 2;
-    const fileId = cw[e];
-    const offset = cw[e + 1];
-    const w = this.pageWords[fileId];
-    const b = offset >>> 2;
-    const j = findKey(w, b, kLo, kHi);
-    if (j < 0) return -1;
-    const v = b + VALUE + 2 * j;
-    const word = w[b + BITMAP] ^ slotCheck(h, j, w[v], w[v + 1]) ^ slotCheck(h, j, vLo, vHi);
-    this.s.meta.beginLog(LogOp.Update, fileId, offset, j, vLo, vHi, 0);
-    w[v] = vLo;
-    w[v + 1] = vHi;
-    w[b + BITMAP] = word;
-    this.s.pages.persistRange(fileId, offset, BUCKET_SIZE);
-    this.s.meta.endLog();
-    return 0;
+  /** Every value, lazily (as entries()). */
+  *values(): IterableIterator<bigint> {
+    for (const [, value] of this.entries()) yield value;
   }
 
-  /** FORMAT.md, remove: step 1, then merge (step 2) when the bucket is empty. */
-  removeWords(kLo: number, kHi: number): number {
-    if (this.closed) this.assertOpen();
-    const h = hashKey(kLo, kHi);
-    const cw = this.cat;
-    const e = (h & this.mask) * 2;
-    const fileId = cw[e];
-    const offset = cw[e + 1];
-    const w = this.pageWords[fileId];
-    const b = offset >>> 2;
-    const j = findKey(w, b, kLo, kHi);
-    if (j < 0) return -1;
-    const word = (w[b + BITMAP] & ~(1 << j)) ^ slotCheck(h, j, w[b + VALUE + 2 * j], w[b + VALUE + 2 * j + 1]);
-    w[b + BITMAP] = word;
-    this.s.pages.persistRange(fileId, offset, WORD);
-    this.s.keys--;
-    if ((word & USED) === 0 && w[b + DEPTH] > 0) {
-      mergeEmpty(this.s, h & this.mask);
-      this.refresh();
+  [Symbol.iterator](): IterableIterator<[bigint, bigint]> {
+    return this.entries();
+  }
+
+  /**
+   * Applies many writes in one call: `put` inserts or replaces, `del` removes (absent keys are
+   * no error). Every operation is validated before any is applied, so a bad one changes
+   * nothing. The batch is not atomic across a crash: operations are applied in order, each
+   * wholly or not at all, so a crash in the middle leaves a prefix of the batch applied.
+   */
+  batch(operations: readonly BatchOperation[]): void {
+    this.assertOpen();
+    if (!Array.isArray(operations)) throw new TypeError('batch takes an array of operations');
+    const n = operations.length;
+    const words = new Uint32Array(4 * n);
+    const puts = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      const op = operations[i] as BatchOperation | null;
+      if (op === null || typeof op !== 'object') throw new TypeError(`batch operation ${i} must be an object`);
+      if (op.type !== 'put' && op.type !== 'del') {
+        throw new TypeError(
+          `batch operation ${i}: type must be 'put' or 'del', got ${String((op as { type: unknown }).type)}`,
+        );
+      }
+      toHalves(op.key, `batch operation ${i}: key`);
+      words[4 * i] = halves[0];
+      words[4 * i + 1] = halves[1];
+      if (op.type === 'put') {
+        toHalves(op.value, `batch operation ${i}: value`);
+        words[4 * i + 2] = halves[0];
+        words[4 * i + 3] = halves[1];
+        puts[i] = 1;
+      }
     }
-    return 0;
+    for (let i = 0; i < n; i++) {
+      if (puts[i]) this.put(words[4 * i], words[4 * i + 1], words[4 * i + 2], words[4 * i + 3]);
+      else this.words.removeWords(words[4 * i], words[4 * i + 1]);
+    }
+  }
+
+  /** Closes the store: `using store = new PmEHash(...)` closes it at the end of the block. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** Insert, or update when the key is there. */
+  private put(kLo: number, kHi: number, vLo: number, vHi: number): void {
+    if (this.words.insertWords(kLo, kHi, vLo, vHi) !== 0) this.words.updateWords(kLo, kHi, vLo, vHi);
   }
 
   // ---- whole-store operations ---------------------------------------------------------
 
   stats(): PmEHashStats {
-    this.assertOpen();
-    const s = this.s;
+    const s = this.words.state;
     let buckets = 0;
     for (let d = 0; d <= s.globalDepth; d++) buckets += s.bucketsAtDepth[d];
     return {
@@ -290,50 +276,22 @@ export class PmEHash {
 
   /** Full consistency check; returns the problems found (empty when consistent). */
   check(): string[] {
-    this.assertOpen();
-    return checkStore(this.s);
-  }
-
-  /** Calls fn(keyLo, keyHi, valueLo, valueHi) for every pair, bucket by bucket. */
-  forEachWords(fn: (kLo: number, kHi: number, vLo: number, vHi: number) => void): void {
-    this.assertOpen();
-    const s = this.s;
-    const size = pow2(s.globalDepth);
-    for (let i = 0; i < size; i++) {
-      const d = s.pages.words[s.catalog.fileId(i)][(s.catalog.offset(i) >>> 2) + DEPTH];
-      if (i >= pow2(d)) continue; // visit each bucket once: from its lowest entry
-      const w = s.pages.words[s.catalog.fileId(i)];
-      const b = s.catalog.offset(i) >>> 2;
-      const bitmap = w[b + BITMAP] & USED;
-      for (let j = 0; j < BUCKET_KV_SLOTS; j++) {
-        if ((bitmap & (1 << j)) === 0) continue;
-        fn(w[b + KEY_LO + j], w[b + KEY_HI + j], w[b + VALUE + 2 * j], w[b + VALUE + 2 * j + 1]);
-      }
-    }
-  }
-
-  /** Every pair as bigints (materializes the whole store: for tests and small stores). */
-  entries(): Array<[bigint, bigint]> {
-    const out: Array<[bigint, bigint]> = [];
-    this.forEachWords((kLo, kHi, vLo, vHi) => out.push([fromHalves(kLo, kHi), fromHalves(vLo, vHi)]));
-    return out;
+    return checkStore(this.words.state);
   }
 
   /** Releases the store. In 'sync' mode everything is written back first. */
   close(): void {
-    if (this.closed) return;
+    if (this.words.isClosed) return;
+    const s = this.words.state;
     if (this.durability === 'sync') {
-      this.s.pages.flush();
-      this.s.catalog.flush();
+      s.pages.flush();
+      s.catalog.flush();
     }
-    this.closed = true;
     // Give back the mapped pages now, and drop every reference to the mappings: they are
     // unmapped only when garbage-collected.
-    this.s.pages.release();
-    this.s.catalog.release();
-    this.s = undefined as unknown as StoreState;
-    this.cat = new Uint32Array(0);
-    this.pageWords = [];
+    s.pages.release();
+    s.catalog.release();
+    this.words.detach();
     releaseLock(this.lock);
   }
 
@@ -350,24 +308,24 @@ export class PmEHash {
   }
 
   get isClosed(): boolean {
-    return this.closed;
+    return this.words.isClosed;
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new PmEHashError('PMEHASH_CLOSED', `store ${this.dir} is closed`);
+    if (this.words.isClosed) throw this.words.closedError();
   }
 
-  private readonly kv4 = [0, 0, 0, 0];
-
-  /** Validates a Kv and returns its four halves (in a reused array). */
-  private kvHalves(kv: Kv): number[] {
+  /** Validates a Kv of an open store and returns its four halves (in a reused array). */
+  private kvHalves(kv: Kv): Uint32Array {
+    this.assertOpen();
     if (kv === null || typeof kv !== 'object') throw new TypeError('kv must be an object { key, value }');
+    const p = this.pairHalves;
     toHalves(kv.key, 'key');
-    this.kv4[0] = halves[0];
-    this.kv4[1] = halves[1];
+    p[0] = halves[0];
+    p[1] = halves[1];
     toHalves(kv.value, 'value');
-    this.kv4[2] = halves[0];
-    this.kv4[3] = halves[1];
-    return this.kv4;
+    p[2] = halves[0];
+    p[3] = halves[1];
+    return p;
   }
 }

@@ -45,12 +45,12 @@ async function killRounds(rounds: number, seed: number): Promise<{ keys: number;
     let missing = 0;
     for (const [first, last] of acked) {
       for (let k = first; k <= last; k++) {
-        if (store.searchWords(k, 0, out) !== 0 || out[0] !== k * 3 + 1) missing++;
+        if (store.words.searchWords(k, 0, out) !== 0 || out[0] !== k * 3 + 1) missing++;
       }
     }
     expect({ round, missing }).toEqual({ round, missing: 0 });
     const ackedTotal = acked.reduce((n, [a, b]) => n + b - a + 1, 0);
-    const inFlightPresent = inFlight.filter((k) => store.searchWords(k, 0, out) === 0).length;
+    const inFlightPresent = inFlight.filter((k) => store.words.searchWords(k, 0, out) === 0).length;
     expect(store.stats().keys).toBe(ackedTotal + inFlightPresent);
     store.close();
   }

@@ -39,11 +39,20 @@ test('every operation on a closed store throws PMEHASH_CLOSED', () => {
     () => store.stats(),
     () => store.check(),
     () => store.selfDestory(),
-    () => store.insertWords(1, 0, 1, 0),
-    () => store.searchWords(1, 0, new Uint32Array(2)),
-    () => store.updateWords(1, 0, 1, 0),
-    () => store.removeWords(1, 0),
-    () => store.prefetchWords(new Uint32Array(1), new Uint32Array(1), 0, 1),
+    () => store.words.insertWords(1, 0, 1, 0),
+    () => store.words.searchWords(1, 0, new Uint32Array(2)),
+    () => store.words.updateWords(1, 0, 1, 0),
+    () => store.words.removeWords(1, 0),
+    () => store.words.prefetchWords(new Uint32Array(1), new Uint32Array(1), 0, 1),
+    () => store.get(1),
+    () => store.has(1),
+    () => store.set(1, 2),
+    () => store.delete(1),
+    () => store.size,
+    () => store.clear(),
+    () => store.entries().next(),
+    () => [...store.keys()],
+    () => store.batch([{ type: 'del', key: 1 }]),
   ];
   for (const call of calls) {
     expect(call).toThrow(PmEHashError);
@@ -61,7 +70,7 @@ function mappedFileRss(): number {
 test('close gives back the mapped pages at once, and the data stays in the files', () => {
   const dir = tempDir('release');
   const store = new PmEHash({ dir });
-  for (let k = 0; k < 300_000; k++) store.insertWords(k, 0, k, 7);
+  for (let k = 0; k < 300_000; k++) store.words.insertWords(k, 0, k, 7);
   const storeBytes = fs.readdirSync(dir).reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
   expect(storeBytes).toBeGreaterThan(8e6);
   const before = mappedFileRss();
@@ -71,7 +80,7 @@ test('close gives back the mapped pages at once, and the data stays in the files
   const reopened = new PmEHash({ dir });
   const out = new Uint32Array(2);
   for (let k = 0; k < 300_000; k += 997) {
-    expect(reopened.searchWords(k, 0, out)).toBe(0);
+    expect(reopened.words.searchWords(k, 0, out)).toBe(0);
     expect([out[0], out[1]]).toEqual([k, 7]);
   }
   expect(reopened.check()).toEqual([]);

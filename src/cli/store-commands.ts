@@ -138,7 +138,7 @@ export function registerStoreCommands(program: Command): void {
     (opts: DirOption) => {
       withStore(opts, (store) => {
         let chunk: string[] = [];
-        store.forEachWords((kLo, kHi, vLo, vHi) => {
+        store.words.forEachWords((kLo, kHi, vLo, vHi) => {
           chunk.push(`${halvesToString(kLo, kHi)} ${halvesToString(vLo, vHi)}\n`);
           if (chunk.length === 4096) {
             process.stdout.write(chunk.join(''));

@@ -69,6 +69,7 @@ export function runPhase(
   progress: boolean,
 ): PhaseReport {
   const { ops, keyLo, keyHi } = w;
+  const words = store.words;
   const out = new Uint32Array(2);
   let failed = 0;
   let r = 0;
@@ -78,15 +79,15 @@ export function runPhase(
   for (let from = 0; from < w.count; from += CHUNK) {
     const to = Math.min(from + CHUNK, w.count);
     for (let i = from; i < to; i++) {
-      if ((i & (BATCH - 1)) === 0) sink ^= store.prefetchWords(keyLo, keyHi, i, Math.min(i + BATCH, to));
-      const lo = keyLo[i] | 0; // as int32 bits: V8 keeps them in registers (see PmEHash's word API)
+      if ((i & (BATCH - 1)) === 0) sink ^= words.prefetchWords(keyLo, keyHi, i, Math.min(i + BATCH, to));
+      const lo = keyLo[i] | 0; // as int32 bits: V8 keeps them in registers (see word-store.ts)
       const hi = keyHi[i] | 0;
       switch (ops[i]) {
         case OP_INSERT:
-          if (store.insertWords(lo, hi, lo, hi) !== 0) failed++;
+          if (words.insertWords(lo, hi, lo, hi) !== 0) failed++;
           break;
         case OP_READ: {
-          const found = store.searchWords(lo, hi, out) === 0;
+          const found = words.searchWords(lo, hi, out) === 0;
           judgeRead(
             reads,
             expected[r++],
@@ -97,10 +98,10 @@ export function runPhase(
           break;
         }
         case OP_UPDATE:
-          if (store.updateWords(lo, hi, ~lo, ~hi) !== 0) failed++;
+          if (words.updateWords(lo, hi, ~lo, ~hi) !== 0) failed++;
           break;
         case OP_DELETE:
-          if (store.removeWords(lo, hi) !== 0) failed++;
+          if (words.removeWords(lo, hi) !== 0) failed++;
           break;
       }
     }

@@ -9,6 +9,6 @@ const acks = fs.openSync(ackFile, 'w');
 const store = new PmEHash({ dir, bucketsPerPage: 64 });
 process.stdout.write('ready\n');
 for (let k = first; ; k++) {
-  if (store.insertWords(k, 0, k * 3 + 1, 0) !== 0) throw new Error(`key ${k} was already present`);
+  if (store.words.insertWords(k, 0, k * 3 + 1, 0) !== 0) throw new Error(`key ${k} was already present`);
   fs.writeSync(acks, `${k}\n`);
 }

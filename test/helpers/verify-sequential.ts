@@ -9,7 +9,7 @@ const out = new Uint32Array(2);
 let missing = 0;
 let wrong = 0;
 for (let k = 0; k < count; k++) {
-  if (store.searchWords(k, 0, out) !== 0) missing++;
+  if (store.words.searchWords(k, 0, out) !== 0) missing++;
   else if (out[0] !== (k * 3 + 1) >>> 0 || out[1] !== Math.floor((k * 3 + 1) / 4294967296)) wrong++;
 }
 const result = { missing, wrong, problems: store.check(), stats: store.stats(), repairs: store.repairs };

@@ -1,0 +1,76 @@
+// The walk behind keys(), values() and entries(): a cursor that moves through the hash space in
+// bit-reversed order, one bucket at a time, so that it copies nothing but the bucket in hand.
+//
+// Why bit-reversed: entry i of the catalog holds the keys whose hash has low bits i, so in the
+// order of reverse32(hash) every bucket (local depth d, pattern p) covers one contiguous range,
+// of 2^(32-d) positions, whatever splits and merges happen. The cursor is a position in that
+// order: at each step it takes the bucket covering it, keeps that bucket's keys at or after it,
+// sorted, and moves to the end of the bucket's range. Hence the guarantee README states: a pair
+// in the store for the whole walk is met exactly once, however the store changes meanwhile;
+// pairs inserted or removed during the walk may be met or not; a value is the one the pair had
+// when its bucket was reached.
+
+import { BUCKET_KV_SLOTS } from '../include-types/layout';
+import { pow2 } from './bits';
+import { BITMAP, DEPTH, KEY_HI, KEY_LO, USED, VALUE } from './bucket';
+import { hashKey } from './hash';
+import type { StoreState } from './store-state';
+
+const TWO_32 = 4294967296;
+
+/** The 32 bits of x in reverse order, as a uint32. */
+export function reverse32(x: number): number {
+  x = ((x >>> 1) & 0x55555555) | ((x & 0x55555555) << 1);
+  x = ((x >>> 2) & 0x33333333) | ((x & 0x33333333) << 2);
+  x = ((x >>> 4) & 0x0f0f0f0f) | ((x & 0x0f0f0f0f) << 4);
+  x = ((x >>> 8) & 0x00ff00ff) | ((x & 0x00ff00ff) << 8);
+  return ((x >>> 16) | (x << 16)) >>> 0;
+}
+
+export class PairCursor {
+  /** Position in bit-reversed hash order of the next pair to meet; 2^32 at the end. */
+  private position = 0;
+  /** The current bucket's pairs at or after the position, as (kLo, kHi, vLo, vHi) quadruples. */
+  readonly batch = new Uint32Array(4 * BUCKET_KV_SLOTS);
+  batchSize = 0;
+  private readonly order = new Float64Array(BUCKET_KV_SLOTS);
+
+  /** Loads the next non-empty bucket's pairs into `batch`; false at the end of the walk. */
+  next(s: StoreState): boolean {
+    while (this.position < TWO_32) {
+      const mask = pow2(s.globalDepth) - 1;
+      const i = reverse32(this.position) & mask;
+      const fileId = s.catalog.fileId(i);
+      const w = s.pages.words[fileId];
+      const b = s.catalog.offset(i) >>> 2;
+      const depth = w[b + DEPTH];
+      const from = this.position;
+      // The bucket's range ends where its top `depth` bits (in reversed order) step up by one.
+      const span = TWO_32 / pow2(depth);
+      this.position = (Math.floor(from / span) + 1) * span;
+      this.collect(w, b, from);
+      if (this.batchSize > 0) return true;
+    }
+    return false;
+  }
+
+  /** The pairs of bucket (w, b) at positions >= from, in position order, into `batch`. */
+  private collect(w: Uint32Array, b: number, from: number): void {
+    const used = w[b + BITMAP] & USED;
+    let n = 0;
+    for (let j = 0; j < BUCKET_KV_SLOTS; j++) {
+      if ((used & (1 << j)) === 0) continue;
+      const at = reverse32(hashKey(w[b + KEY_LO + j], w[b + KEY_HI + j]));
+      if (at >= from) this.order[n++] = at * 16 + j; // position, then slot: sorts by position
+    }
+    this.order.subarray(0, n).sort();
+    for (let k = 0; k < n; k++) {
+      const j = this.order[k] % 16;
+      this.batch[4 * k] = w[b + KEY_LO + j];
+      this.batch[4 * k + 1] = w[b + KEY_HI + j];
+      this.batch[4 * k + 2] = w[b + VALUE + 2 * j];
+      this.batch[4 * k + 3] = w[b + VALUE + 2 * j + 1];
+    }
+    this.batchSize = n;
+  }
+}

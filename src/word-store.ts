@@ -1,0 +1,201 @@
+// The store's operations on keys and values given as two uint32 halves, with no validation and
+// no allocation: what PmEHash calls after checking its arguments, and what the YCSB runner drives
+// directly (through the internal `PmEHash#words`). Each follows the persist order of its FORMAT.md
+// section; splits, merges and catalog resizing live in structure.ts.
+//
+// A half is a 32-bit pattern, given as a uint32 or as the same bits in an int32 (x | 0): both are
+// stored alike. Callers on a hot path pass int32, which V8 keeps in a register (a uint32 above
+// 2^31 is a double). Halves read back (searchWords, forEachWords) are uint32.
+//
+// The four operations open alike, with short names for what every line uses:
+//   h  the key's hash            e  index of its catalog entry's first word in `cat`
+//   w  the bucket's page, as words    b  index of the bucket's first word in w
+//   j  a kv slot of the bucket
+
+import { BUCKET_FULL_BITMAP, BUCKET_KV_SLOTS, BUCKET_SIZE, LogOp, WORD } from '../include-types/layout';
+import { firstFree, pow2 } from './bits';
+import { BITMAP, DEPTH, findKey, KEY_HI, KEY_LO, slotCheck, USED, VALUE, writeSlot } from './bucket';
+import { PmEHashError } from './errors';
+import { hashKey } from './hash';
+import type { StoreState } from './store-state';
+import { mergeEmpty, split } from './structure';
+
+export class WordStore {
+  private mask: number;
+  /** Hot-path copies of s.catalog.words and s.pages.words (refreshed when the catalog is remapped). */
+  private cat: Uint32Array;
+  private pageWords: Uint32Array[];
+  private closed = false;
+
+  constructor(
+    private s: StoreState,
+    private readonly dir: string,
+  ) {
+    this.mask = pow2(s.globalDepth) - 1;
+    this.cat = s.catalog.words;
+    this.pageWords = s.pages.words;
+  }
+
+  /** The open store's state; throws PMEHASH_CLOSED after detach(). */
+  get state(): StoreState {
+    if (this.closed) throw this.closedError();
+    return this.s;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Drops every reference to the mappings (they are unmapped when garbage-collected). */
+  detach(): void {
+    this.closed = true;
+    this.s = undefined as unknown as StoreState;
+    this.cat = new Uint32Array(0);
+    this.pageWords = [];
+  }
+
+  closedError(): PmEHashError {
+    return new PmEHashError('PMEHASH_CLOSED', `store ${this.dir} is closed`);
+  }
+
+  /** Re-reads what the hot path caches after the catalog may have doubled, halved or moved. */
+  private refresh(): void {
+    this.mask = pow2(this.s.globalDepth) - 1;
+    this.cat = this.s.catalog.words;
+  }
+
+  /** FORMAT.md, insert: steps 1 and 2 (the bitmap word is the commit point); a full bucket splits first. */
+  insertWords(kLo: number, kHi: number, vLo: number, vHi: number): number {
+    if (this.closed) throw this.closedError();
+    const h = hashKey(kLo, kHi);
+    const e = (h & this.mask) * 2;
+    const fileId = this.cat[e];
+    const offset = this.cat[e + 1];
+    const w = this.pageWords[fileId];
+    const b = offset >>> 2;
+    if (findKey(w, b, kLo, kHi) >= 0) return -1;
+    const word = w[b + BITMAP];
+    if ((word & USED) === BUCKET_FULL_BITMAP) return this.splitAndInsert(h, kLo, kHi, vLo, vHi);
+    const j = firstFree(word & USED);
+    writeSlot(w, b, j, kLo, kHi, vLo, vHi);
+    this.s.pages.persistRange(fileId, offset, BUCKET_SIZE);
+    w[b + BITMAP] = (word | (1 << j)) ^ slotCheck(h, j, vLo, vHi);
+    this.s.pages.persistRange(fileId, offset, WORD);
+    this.s.keys++;
+    return 0;
+  }
+
+  /**
+   * The rare path of insertWords (about one insert in ten), kept out of its common path: splits
+   * the key's full bucket until the key's bucket has a free slot (all keys may fall on one side
+   * of a split), then inserts it again.
+   */
+  private splitAndInsert(h: number, kLo: number, kHi: number, vLo: number, vHi: number): number {
+    for (;;) {
+      const e = (h & this.mask) * 2;
+      const fileId = this.cat[e];
+      const offset = this.cat[e + 1];
+      if ((this.pageWords[fileId][(offset >>> 2) + BITMAP] & USED) !== BUCKET_FULL_BITMAP) break;
+      split(this.s, h & this.mask, fileId, offset);
+      this.refresh();
+    }
+    return this.insertWords(kLo, kHi, vLo, vHi);
+  }
+
+  /**
+   * Touches the catalog entry and the probe line of the bucket of each key lo[i], hi[i] for i in
+   * [from, to), so that operations on those keys that follow find them in the CPU cache. Loads
+   * of different keys do not depend on each other, so their cache misses overlap instead of
+   * coming one after another. Changes nothing; the return value only keeps the loads alive.
+   */
+  prefetchWords(lo: Uint32Array, hi: Uint32Array, from: number, to: number): number {
+    if (this.closed) throw this.closedError();
+    const cat = this.cat;
+    const pages = this.pageWords;
+    const mask = this.mask;
+    let sink = 0;
+    for (let i = from; i < to; i++) {
+      const e = (hashKey(lo[i], hi[i]) & mask) * 2;
+      sink ^= pages[cat[e]][cat[e + 1] >>> 2];
+    }
+    return sink;
+  }
+
+  /** Writes the value into out[0] (low half) and out[1] (high half). Returns 0 or -1. */
+  searchWords(kLo: number, kHi: number, out: Uint32Array): number {
+    if (this.closed) throw this.closedError();
+    const h = hashKey(kLo, kHi);
+    const e = (h & this.mask) * 2;
+    const w = this.pageWords[this.cat[e]];
+    const b = this.cat[e + 1] >>> 2;
+    const j = findKey(w, b, kLo, kHi);
+    if (j < 0) return -1;
+    out[0] = w[b + VALUE + 2 * j];
+    out[1] = w[b + VALUE + 2 * j + 1];
+    return 0;
+  }
+
+  /** FORMAT.md, update: steps 1-3. */
+  updateWords(kLo: number, kHi: number, vLo: number, vHi: number): number {
+    if (this.closed) throw this.closedError();
+    const h = hashKey(kLo, kHi);
+    const e = (h & this.mask) * 2;
+    const fileId = this.cat[e];
+    const offset = this.cat[e + 1];
+    const w = this.pageWords[fileId];
+    const b = offset >>> 2;
+    const j = findKey(w, b, kLo, kHi);
+    if (j < 0) return -1;
+    const v = b + VALUE + 2 * j;
+    const word = w[b + BITMAP] ^ slotCheck(h, j, w[v], w[v + 1]) ^ slotCheck(h, j, vLo, vHi);
+    this.s.meta.beginLog(LogOp.Update, fileId, offset, j, vLo, vHi, 0);
+    w[v] = vLo;
+    w[v + 1] = vHi;
+    w[b + BITMAP] = word;
+    this.s.pages.persistRange(fileId, offset, BUCKET_SIZE);
+    this.s.meta.endLog();
+    return 0;
+  }
+
+  /** FORMAT.md, remove: step 1, then merge (step 2) when the bucket is empty. */
+  removeWords(kLo: number, kHi: number): number {
+    if (this.closed) throw this.closedError();
+    const h = hashKey(kLo, kHi);
+    const e = (h & this.mask) * 2;
+    const fileId = this.cat[e];
+    const offset = this.cat[e + 1];
+    const w = this.pageWords[fileId];
+    const b = offset >>> 2;
+    const j = findKey(w, b, kLo, kHi);
+    if (j < 0) return -1;
+    const v = b + VALUE + 2 * j;
+    const word = (w[b + BITMAP] & ~(1 << j)) ^ slotCheck(h, j, w[v], w[v + 1]);
+    w[b + BITMAP] = word;
+    this.s.pages.persistRange(fileId, offset, WORD);
+    this.s.keys--;
+    if ((word & USED) === 0 && w[b + DEPTH] > 0) {
+      mergeEmpty(this.s, h & this.mask);
+      this.refresh();
+    }
+    return 0;
+  }
+
+  /**
+   * Calls fn(keyLo, keyHi, valueLo, valueHi) for every pair, bucket by bucket, in catalog order:
+   * the fastest walk, for a store that does not change while it runs (the CLI's dump).
+   */
+  forEachWords(fn: (kLo: number, kHi: number, vLo: number, vHi: number) => void): void {
+    const s = this.state;
+    const size = pow2(s.globalDepth);
+    for (let i = 0; i < size; i++) {
+      const w = s.pages.words[s.catalog.fileId(i)];
+      const b = s.catalog.offset(i) >>> 2;
+      if (i >= pow2(w[b + DEPTH])) continue; // visit each bucket once: from its lowest entry
+      const used = w[b + BITMAP] & USED;
+      for (let j = 0; j < BUCKET_KV_SLOTS; j++) {
+        if ((used & (1 << j)) === 0) continue;
+        fn(w[b + KEY_LO + j], w[b + KEY_HI + j], w[b + VALUE + 2 * j], w[b + VALUE + 2 * j + 1]);
+      }
+    }
+  }
+}
