@@ -61,8 +61,8 @@ function main(): void {
       unit: 'operations per second',
       labels,
       series: [
-        { name: 'load phase', color: '#4878a8', values: results.map(([, r]) => r.load.opsPerSec) },
-        { name: 'run phase', color: '#e0883a', values: results.map(([, r]) => r.run.opsPerSec) },
+        { name: 'load phase', color: '#4878a8', points: results.map(([, r]) => ({ value: r.load.opsPerSec })) },
+        { name: 'run phase', color: '#e0883a', points: results.map(([, r]) => ({ value: r.run.opsPerSec })) },
       ],
     }),
   );
