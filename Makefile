@@ -62,9 +62,11 @@ bench: build
 bench-scale: build
 	$(NODE) dist/bench/scale.js --out bench/SCALE.md
 
-# The whole family, once each: report/README.md (tables) and report/ops.svg (chart).
+# The whole family, each workload in a fresh process: a warm-up run, then RUNS timed runs on
+# fresh stores; report/README.md (median, min, max per phase) and report/ops.svg (chart).
+RUNS ?= 5
 report: build
-	$(NODE) dist/bench/report.js
+	$(NODE) dist/bench/report.js --runs $(RUNS)
 
 clean:
 	rm -rf dist coverage

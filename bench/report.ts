@@ -1,93 +1,88 @@
-// `make report`: runs the whole workload family on fresh stores and writes report/README.md (a
-// table per workload) and report/ops.svg (load and run OPS per workload).
+// `make report`: the whole workload family, each workload in a fresh process (bench/report-worker.ts)
+// that makes --warmups warm-up runs (default 1) and then --runs timed runs (default 5), each on a
+// fresh store. Writes
+// report/README.md (median, min and max per phase) and report/ops.svg (median bars, min-max
+// whiskers, and how and where it was measured).
+//   node dist/bench/report.js [--runs N] [--warmups N] [--out DIR]
 
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { projectDir } from '../src/files';
 import { generateWorkload, loadFile, runFile } from '../src/ycsb/generator';
-import { OP_NAMES } from '../src/ycsb/workload';
-import { runYcsb, type PhaseReport, type YcsbReport } from '../src/ycsb/runner';
-import { DEFAULT_SEED, WORKLOADS } from '../src/ycsb/workload-spec';
-import { fmt as int, machine, scratchDir, today } from './measure';
+import { DEFAULT_SEED, WORKLOADS, type WorkloadSpec } from '../src/ycsb/workload-spec';
+import { arg, fmt, machine, scratchDir, today } from './measure';
+import {
+  incorrect,
+  reportMarkdown,
+  summarize,
+  throughputChart,
+  type Figure,
+  type ReportMeta,
+  type WorkloadRuns,
+} from './report-summary';
 import { barChartSvg } from './svg-chart';
 
-function mix(p: PhaseReport): string {
-  return OP_NAMES.filter((op) => p.mix[op] > 0)
-    .map((op) => `${op} ${int(p.mix[op])} (${((100 * p.mix[op]) / p.ops).toFixed(1)}%)`)
-    .join(', ');
+/** Runs one workload in a child process of its own; its stores go in `dir`. */
+function runWorkload(spec: WorkloadSpec, wlDir: string, dir: string, runs: number, warmups: number): WorkloadRuns {
+  const worker = path.join(__dirname, 'report-worker.js');
+  const args = [spec.name, loadFile(wlDir, spec), runFile(wlDir, spec), dir, String(runs), String(warmups)];
+  const r = spawnSync(process.execPath, ['--expose-gc', worker, ...args], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`${spec.name} failed: ${r.stderr || r.signal}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!);
 }
 
-function section(name: string, r: YcsbReport): string {
-  const s = r.stats;
-  return [
-    `## ${name}`,
-    '',
-    '| phase | operations | seconds | ops/s | mix |',
-    '|---|---:|---:|---:|---|',
-    `| load | ${int(r.load.ops)} | ${r.load.seconds.toFixed(3)} | ${int(r.load.opsPerSec)} | ${mix(r.load)} |`,
-    `| run | ${int(r.run.ops)} | ${r.run.seconds.toFixed(3)} | ${int(r.run.opsPerSec)} | ${mix(r.run)} |`,
-    '',
-    `Reads: ${int(r.reads.found)} returned the expected value, ${int(r.reads.missed)} missed, ${int(r.reads.mismatched)} mismatched. ` +
-      `Store: global depth ${s.globalDepth}, ${int(s.buckets)} buckets in ${int(s.pageFiles)} page files, ${int(s.keys)} keys, load factor ${s.loadFactor.toFixed(3)}; ` +
-      `check(): ${r.problems?.length === 0 ? 'consistent' : `${r.problems?.length} problems`}.`,
-    '',
-  ].join('\n');
+/** The report's charts. A later chart (threads, say) is one more entry. */
+function figures(results: readonly WorkloadRuns[], meta: ReportMeta): Figure[] {
+  return [{ file: 'ops.svg', alt: 'load and run OPS per workload', svg: barChartSvg(throughputChart(results, meta)) }];
+}
+
+/** A whole number of at least `min` after `--name`, else `fallback`. */
+function count(name: string, fallback: number, min: number): number {
+  const n = Number(arg(name) ?? fallback);
+  if (!Number.isInteger(n) || n < min) throw new RangeError(`${name} must be a whole number of at least ${min}`);
+  return n;
 }
 
 function main(): void {
+  const runs = count('--runs', 5, 1);
+  const warmups = count('--warmups', 1, 0);
   const root = projectDir();
-  const outDir = path.join(root, 'report');
+  const outDir = path.resolve(arg('--out') ?? path.join(root, 'report'));
   const wlDir = path.join(root, 'workload');
   fs.mkdirSync(outDir, { recursive: true });
-  const storeDir = scratchDir('report');
-  const results: Array<[string, YcsbReport]> = [];
+  const scratch = scratchDir('report');
+  const results: WorkloadRuns[] = [];
   try {
     for (const spec of WORKLOADS) {
       generateWorkload(wlDir, spec, DEFAULT_SEED);
-      const r = runYcsb({ loadFile: loadFile(wlDir, spec), runFile: runFile(wlDir, spec), dir: storeDir, check: true });
-      if (r.reads.missed + r.reads.mismatched + (r.problems?.length ?? 0) > 0)
-        throw new Error(`${spec.name}: incorrect results`);
-      results.push([spec.name, r]);
-      process.stderr.write(`${spec.name}: load ${int(r.load.opsPerSec)} ops/s, run ${int(r.run.opsPerSec)} ops/s\n`);
+      const w = runWorkload(spec, wlDir, path.join(scratch, spec.name), runs, warmups);
+      const wrong = incorrect(w);
+      if (wrong.length > 0) throw new Error(`incorrect results:\n${wrong.join('\n')}`);
+      results.push(w);
+      const s = summarize(w);
+      process.stderr.write(
+        `${spec.name}: load ${fmt(s.load.opsPerSec.median)} ops/s (${fmt(s.load.opsPerSec.min)}-${fmt(s.load.opsPerSec.max)}), ` +
+          `run ${fmt(s.run.opsPerSec.median)} ops/s (${fmt(s.run.opsPerSec.min)}-${fmt(s.run.opsPerSec.max)}), ${runs} runs\n`,
+      );
     }
   } finally {
-    fs.rmSync(storeDir, { recursive: true, force: true });
+    fs.rmSync(scratch, { recursive: true, force: true });
   }
-  const labels = results.map(([n]) => n);
-  fs.writeFileSync(
-    path.join(outDir, 'ops.svg'),
-    barChartSvg({
-      title: 'PmEHash YCSB throughput per workload',
-      unit: 'operations per second',
-      labels,
-      series: [
-        { name: 'load phase', color: '#4878a8', values: results.map(([, r]) => r.load.opsPerSec) },
-        { name: 'run phase', color: '#e0883a', values: results.map(([, r]) => r.run.opsPerSec) },
-      ],
-    }),
+  const meta: ReportMeta = {
+    date: today(),
+    machine: machine(),
+    node: process.version,
+    durability: results[0].durability,
+    runs,
+    warmups,
+  };
+  const figs = figures(results, meta);
+  for (const f of figs) fs.writeFileSync(path.join(outDir, f.file), f.svg);
+  fs.writeFileSync(path.join(outDir, 'README.md'), reportMarkdown(results, meta, figs));
+  process.stdout.write(
+    `wrote ${[...figs.map((f) => f.file), 'README.md'].map((f) => path.join(outDir, f)).join(', ')}\n`,
   );
-  const summary = [
-    '| workload | load ops/s | run ops/s | run mix | read misses |',
-    '|---|---:|---:|---|---:|',
-    ...results.map(
-      ([n, r]) =>
-        `| ${n} | ${int(r.load.opsPerSec)} | ${int(r.run.opsPerSec)} | ${mix(r.run)} | ${int(r.reads.missed + r.reads.mismatched)} |`,
-    ),
-  ].join('\n');
-  const text = [
-    '# PmEHash YCSB report',
-    '',
-    `Written by \`make report\` from a real run on ${today()}. Machine: ${machine()}. ` +
-      'Each workload ran once on a fresh store in tmpfs (`/dev/shm`), durability `process`; parsing is not counted in the phase times.',
-    '',
-    '![load and run OPS per workload](ops.svg)',
-    '',
-    summary,
-    '',
-    ...results.map(([n, r]) => section(n, r)),
-  ].join('\n');
-  fs.writeFileSync(path.join(outDir, 'README.md'), text);
-  process.stdout.write(`wrote ${path.join(outDir, 'README.md')} and ${path.join(outDir, 'ops.svg')}\n`);
 }
 
 main();
