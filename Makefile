@@ -8,14 +8,14 @@ STAMP    := node_modules/.install-stamp
 CLI      := $(NODE) dist/src/cli/main.js
 FAMILY   := 1w-rw-50-50 10w-rw-0-100 10w-rw-25-75 10w-rw-50-50 10w-rw-75-25 10w-rw-100-0 220w-rw-50-50
 
-.PHONY: all install build typecheck lint format test ycsb ycsb-all workload crash-test bench bench-scale report clean distclean
+.PHONY: all install install-check build typecheck lint format test ycsb ycsb-all workload crash-test bench bench-scale report clean distclean
 
 all: build
 
-# Reinstall when node_modules is missing or older than the lock file. (`npm install`, not
-# `npm ci`: npm 11 leaves optional platform packages out of the lock and then `ci` refuses it.)
+# Install exactly what the lock file says when node_modules is missing or older than it. npm ci
+# also runs `prepare`, which builds dist/.
 $(STAMP): package.json package-lock.json
-	$(NPM) install --no-audit --no-fund
+	$(NPM) ci --no-audit --no-fund
 	@touch $@
 
 install: $(STAMP)
@@ -25,6 +25,11 @@ build: $(STAMP)
 
 typecheck: $(STAMP)
 	npx tsc -p tsconfig.json --noEmit
+
+# Installs the package into fresh projects from a clean clone and from a tarball, and runs the
+# README example there as CommonJS, ESM and TypeScript (needs the npm registry; about a minute).
+install-check:
+	bash test/install/check.sh
 
 # ESLint (typescript-eslint) and Prettier; `make format` rewrites what Prettier would change.
 lint: $(STAMP)
