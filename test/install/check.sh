@@ -66,9 +66,13 @@ check_project() { # $1: label, $2: what to npm install
   echo "$1: $(node example.mjs)"
   npx tsc -p tsconfig.json && echo "$1: $(node out/example.js)"
   npx pmehash put 5 6 >/dev/null
-  [ "$(npx pmehash get 5)" = 6 ] && echo "$1: cli ok, version $(npx pmehash --version)"
-  [ -f pmehash-data/pm_ehash_metadata ] && [ ! -e node_modules/pmehash/data/pm_ehash_metadata ] &&
-    echo "$1: default store in ./pmehash-data, not inside node_modules"
+  local got version
+  got="$(npx pmehash get 5)"
+  version="$(npx pmehash --version)"
+  [ "$got" = 6 ] && [ "$version" = "$(node -p "require('pmehash/package.json').version")" ]
+  echo "$1: cli ok, version $version"
+  [ -f pmehash-data/pm_ehash_metadata ] && [ ! -e node_modules/pmehash/data/pm_ehash_metadata ]
+  echo "$1: default store in ./pmehash-data, not inside node_modules"
   cd "$work"
 }
 
