@@ -14,6 +14,11 @@ git clone -q "$root" "$work/clone"
 (cd "$work/clone" && npm ci "${npm_quiet[@]}" >/dev/null && npm pack --silent >/dev/null)
 tarball="$(ls "$work"/clone/pmehash-*.tgz)"
 
+fail() {
+  echo "install-check: FAILED: $*" >&2
+  exit 1
+}
+
 write_examples() {
   cat >example.cjs <<'JS'
 const { PmEHash } = require('pmehash');
@@ -69,9 +74,11 @@ check_project() { # $1: label, $2: what to npm install
   local got version
   got="$(npx pmehash get 5)"
   version="$(npx pmehash --version)"
-  [ "$got" = 6 ] && [ "$version" = "$(node -p "require('pmehash/package.json').version")" ]
+  [ "$got" = 6 ] || fail "$1: pmehash get printed '$got'"
+  [ "$version" = "$(node -p "require('pmehash/package.json').version")" ] || fail "$1: --version printed '$version'"
   echo "$1: cli ok, version $version"
-  [ -f pmehash-data/pm_ehash_metadata ] && [ ! -e node_modules/pmehash/data/pm_ehash_metadata ]
+  [ -f pmehash-data/pm_ehash_metadata ] || fail "$1: no store in ./pmehash-data"
+  [ ! -e node_modules/pmehash/data ] || fail "$1: a store inside node_modules"
   echo "$1: default store in ./pmehash-data, not inside node_modules"
   cd "$work"
 }
