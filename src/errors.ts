@@ -48,9 +48,16 @@ export class PmEHashVersionError extends PmEHashCorruptError {
   }
 }
 
-/** An I/O failure of the store, naming what was being done; the system error is the cause. */
+/**
+ * An I/O failure of the store, naming what was being done; the system error is the cause. Its
+ * code (ENOSPC) is named once: added only when the message does not hold it already (Node's
+ * file errors start with it, "ENOSPC: no space left on device, write"; its stream errors end
+ * with it, "write EPIPE"), and never for an error of ours, whose PMEHASH_ code adds nothing.
+ */
 export function ioError(what: string, err: unknown): PmEHashError {
-  const e = err as NodeJS.ErrnoException;
-  const code = e.code && !e.message.startsWith(e.code) ? `${e.code} ` : '';
-  return new PmEHashError('PMEHASH_IO', `${what}: ${code}${e.message}`, { cause: err });
+  const message = err instanceof Error ? err.message : String(err);
+  const code = (err as { code?: unknown } | null)?.code;
+  const named =
+    typeof code !== 'string' || err instanceof PmEHashError || message.split(/[^A-Za-z0-9_]+/).includes(code);
+  return new PmEHashError('PMEHASH_IO', `${what}: ${named ? '' : `${code} `}${message}`, { cause: err });
 }

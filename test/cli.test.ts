@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PmEHash } from '../src';
+import { ioError } from '../src/errors';
 import { removeCompiled, runCompiled } from './helpers/compile';
 import { removeTempDirs, tempDir } from './helpers/temp';
 
@@ -83,4 +84,18 @@ test('user errors are one line on stderr with a non-zero exit code, no stack tra
     expect(r.err).toMatch(/^(pmehash: |error: )/);
     expect(r.err).not.toMatch(/\n\s+at /); // no stack trace
   }
+});
+
+test('an I/O error names its system code once, whatever the shape of the message', () => {
+  const sysError = (message: string, code: string) => Object.assign(new Error(message), { code });
+  expect(ioError('cannot grow x', sysError('ENOSPC: no space left on device, write', 'ENOSPC')).message).toBe(
+    'cannot grow x: ENOSPC: no space left on device, write',
+  );
+  expect(ioError('cannot write', sysError('write EPIPE', 'EPIPE')).message).toBe('cannot write: write EPIPE');
+  expect(ioError('cannot map', sysError('mmap failed', 'ENOMEM')).message).toBe('cannot map: ENOMEM mmap failed');
+  const inner = ioError('cannot create page file 3', sysError('ENOSPC: no space left on device, write', 'ENOSPC'));
+  expect(ioError('cannot open store', inner).message).toBe(
+    'cannot open store: cannot create page file 3: ENOSPC: no space left on device, write',
+  );
+  expect(ioError('cannot open', 'plain string').message).toBe('cannot open: plain string');
 });
