@@ -7,6 +7,7 @@ import { projectDir } from '../files';
 import { generateWorkload, loadFile, runFile } from '../ycsb/generator';
 import { formatReport, jsonReport } from '../ycsb/report';
 import { runYcsb } from '../ycsb/runner';
+import { writeOut } from './output';
 import { DEFAULT_SEED, findWorkload, WORKLOADS, SCALE_WORKLOAD } from '../ycsb/workload-spec';
 
 function integer(value: string): number {
@@ -36,8 +37,7 @@ export function registerWorkloadCommands(program: Command): void {
     .action((opts: { name?: string[]; out: string; seed: number; force: boolean }) => {
       const specs = opts.name ? opts.name.map(specNamed) : WORKLOADS;
       for (const spec of specs) {
-        for (const file of generateWorkload(opts.out, spec, opts.seed, opts.force))
-          process.stdout.write(`wrote ${file}\n`);
+        for (const file of generateWorkload(opts.out, spec, opts.seed, opts.force)) writeOut(`wrote ${file}\n`);
       }
     });
 
@@ -88,7 +88,7 @@ export function registerWorkloadCommands(program: Command): void {
           check: opts.check,
           progress: !opts.json,
         });
-        process.stdout.write((opts.json ? jsonReport(report) : formatReport(report)) + '\n');
+        writeOut((opts.json ? jsonReport(report) : formatReport(report)) + '\n');
         const bad = report.reads.missed + report.reads.mismatched + (report.problems?.length ?? 0);
         if (bad > 0) process.exitCode = 1;
       },
