@@ -25,8 +25,19 @@ export function scanFolder(files: StoreFiles, dir: string): FolderContents {
     else if (name === CREATING_FILE) contents.creating = true;
     else if (name === LOCK_FILE || isIgnoredName(name)) continue;
     else if (pageFileId(name) > 0) contents.pageIds.push(pageFileId(name));
-    else throw new PmEHashCorruptError(name, `not a pmehash file: ${dir} holds something else`);
+    else throw new PmEHashCorruptError(name, 'not a pmehash file: the folder holds something else', { dir });
   }
   contents.pageIds.sort((a, b) => a - b);
   return contents;
+}
+
+/**
+ * Refuses a folder whose metadata is gone while its catalog or page files remain: opening it
+ * would create a new store over the old one's data. (A metadata file still being created is an
+ * unfinished creation, which the next open starts over.)
+ */
+export function refuseLostMetadata(contents: FolderContents, dir: string): void {
+  if (!contents.hasMetadata && !contents.creating && (contents.hasCatalog || contents.pageIds.length > 0)) {
+    throw new PmEHashCorruptError(METADATA_FILE, 'missing, but the folder holds catalog or page files', { dir });
+  }
 }

@@ -69,11 +69,12 @@ export function readLog(bytes: Buffer): LogRecord | undefined {
 
 /**
  * Parses and validates the metadata file's bytes without changing anything. A pending Metadata
- * log record supplies maxFileId and globalDepth (the block may be half-written under it).
+ * log record supplies maxFileId and globalDepth (the block may be half-written under it). Its
+ * errors name the file in `dir`, the store folder, when given.
  */
-export function parseMetadata(bytes: Buffer): EhashMetadata {
+export function parseMetadata(bytes: Buffer, dir?: string): EhashMetadata {
   const fail = (problem: string): never => {
-    throw new PmEHashCorruptError(METADATA_FILE, problem);
+    throw new PmEHashCorruptError(METADATA_FILE, problem, { dir });
   };
   if (bytes.length !== METADATA_FILE_SIZE) {
     fail(`size is ${bytes.length} bytes, expected ${METADATA_FILE_SIZE}`);
@@ -82,7 +83,7 @@ export function parseMetadata(bytes: Buffer): EhashMetadata {
     fail('bad magic: not a pmehash metadata file');
   }
   const version = bytes.readUInt32LE(META_VERSION_OFFSET);
-  if (version !== FORMAT_VERSION) throw new PmEHashVersionError(METADATA_FILE, version, FORMAT_VERSION);
+  if (version !== FORMAT_VERSION) throw new PmEHashVersionError(METADATA_FILE, version, FORMAT_VERSION, dir);
   const log = readLog(bytes);
   const pending = log?.op === LogOp.Metadata;
   if (!pending && bytes.readUInt32LE(META_CHECKSUM_OFFSET) !== metaChecksum(bytes)) {

@@ -5,9 +5,8 @@
 import { MAX_GLOBAL_DEPTH, METADATA_FILE_SIZE } from '../include-types/layout';
 import { Catalog } from './catalog';
 import { DataPages } from './data-page';
-import { PmEHashCorruptError } from './errors';
 import { CREATING_FILE, filePath, METADATA_FILE, removeStoreFiles } from './files';
-import { scanFolder } from './folder';
+import { refuseLostMetadata, scanFolder } from './folder';
 import { FreeList } from './free-list';
 import type { StoreFiles } from './mapped-files';
 import { MetadataFile } from './metadata';
@@ -23,9 +22,7 @@ export function openStore(dir: string, files: StoreFiles, bucketsPerPage: number
     removeStoreFiles(files, dir);
     return createStore(dir, files, bucketsPerPage);
   }
-  if (contents.hasCatalog || contents.pageIds.length > 0) {
-    throw new PmEHashCorruptError(METADATA_FILE, 'missing, but the folder holds catalog or page files');
-  }
+  refuseLostMetadata(contents, dir);
   return createStore(dir, files, bucketsPerPage);
 }
 

@@ -14,6 +14,7 @@ import { checkStore } from './check';
 import { PairCursor } from './cursor';
 import { ioError, PmEHashError } from './errors';
 import { defaultFolders, filePath, METADATA_FILE, removeStoreFiles } from './files';
+import { refuseLostMetadata, scanFolder } from './folder';
 import { acquireLock, releaseLock, type StoreLock } from './lock';
 import { openStore } from './open-store';
 import { MappedFiles, type StoreFiles } from './mapped-files';
@@ -67,6 +68,8 @@ export class PmEHash {
     this.durability = durability;
     this.files = files ?? new MappedFiles(durability === 'sync');
     if (options.create === false && !this.files.exists(filePath(this.dir, METADATA_FILE))) {
+      // A folder that lost its metadata but keeps store files is corrupt, not absent.
+      if (fs.existsSync(this.dir)) refuseLostMetadata(scanFolder(this.files, this.dir), this.dir);
       throw new PmEHashError('PMEHASH_NOT_FOUND', `${this.dir}: no pmehash store here`);
     }
     try {

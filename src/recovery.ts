@@ -21,7 +21,7 @@ import { halveUnusedLevels, shrinkCatalog } from './structure';
 export function recoverStore(dir: string, files: StoreFiles, contents: FolderContents): StoreState {
   // Step 1: the metadata.
   const metaBytes = files.read(filePath(dir, METADATA_FILE));
-  const header = parseMetadata(metaBytes);
+  const header = parseMetadata(metaBytes, dir);
 
   // Step 2: the files present.
   checkFiles(files, dir, header, contents);
@@ -38,11 +38,12 @@ export function recoverStore(dir: string, files: StoreFiles, contents: FolderCon
       throw new PmEHashCorruptError(
         CATALOG_FILE,
         `entry ${i} points outside the pages: fileId ${catalog.fileId(i)} offset ${catalog.offset(i)}`,
+        { dir },
       );
     }
   }
   const log = meta.pendingLog();
-  if (log) checkLog(log, header, pages);
+  if (log) checkLog(log, header, pages, dir);
 
   // Step 5: redo the logged operation.
   const repairs: string[] = [];
@@ -71,12 +72,14 @@ export function recoverStore(dir: string, files: StoreFiles, contents: FolderCon
         throw new PmEHashCorruptError(
           pageFileName(fileId),
           `bucket at offset ${offset} has local depth ${depth} (global depth ${header.globalDepth})`,
+          { dir },
         );
       }
       if (!checksumHolds(w, b)) {
         throw new PmEHashCorruptError(
           pageFileName(fileId),
           `bucket at offset ${offset}: checksum of its kv slots does not match`,
+          { dir },
         );
       }
       first[id] = i;
@@ -87,6 +90,7 @@ export function recoverStore(dir: string, files: StoreFiles, contents: FolderCon
       throw new PmEHashCorruptError(
         CATALOG_FILE,
         `entries ${first[id]} and ${i} share a bucket of local depth ${depthOf[id]}`,
+        { dir },
       );
     }
     refs[id]++;
@@ -97,6 +101,7 @@ export function recoverStore(dir: string, files: StoreFiles, contents: FolderCon
       throw new PmEHashCorruptError(
         CATALOG_FILE,
         `bucket ${where} of local depth ${depthOf[id]} is reached from ${refs[id]} entries, expected ${pow2(header.globalDepth - depthOf[id])}`,
+        { dir },
       );
     }
   }
@@ -147,13 +152,14 @@ export function recoverStore(dir: string, files: StoreFiles, contents: FolderCon
 }
 
 function checkFiles(files: StoreFiles, dir: string, header: EhashMetadata, contents: FolderContents): void {
-  if (!contents.hasCatalog) throw new PmEHashCorruptError(CATALOG_FILE, 'missing');
+  if (!contents.hasCatalog) throw new PmEHashCorruptError(CATALOG_FILE, 'missing', { dir });
   const catalogBytes = files.size(filePath(dir, CATALOG_FILE));
   const live = header.catalogSize * CATALOG_ENTRY_SIZE;
   if (catalogBytes !== live && catalogBytes !== 2 * live) {
     throw new PmEHashCorruptError(
       CATALOG_FILE,
       `size is ${catalogBytes} bytes, expected ${live} (2^${header.globalDepth} entries of ${CATALOG_ENTRY_SIZE} bytes)`,
+      { dir },
     );
   }
   const present = new Set(contents.pageIds);
@@ -162,15 +168,18 @@ function checkFiles(files: StoreFiles, dir: string, header: EhashMetadata, conte
       throw new PmEHashCorruptError(
         pageFileName(id),
         `unexpected page file: metadata says the last page is ${header.maxFileId - 1}`,
+        { dir },
       );
     }
   }
   const size = pageFileSize(header.bucketsPerPage);
   for (let id = 1; id < header.maxFileId; id++) {
-    if (!present.has(id))
-      throw new PmEHashCorruptError(pageFileName(id), `page file missing (metadata maxFileId ${header.maxFileId})`);
-    const actual = files.size(filePath(dir, pageFileName(id)));
-    if (actual !== size) throw new PmEHashCorruptError(pageFileName(id), `size is ${actual} bytes, expected ${size}`);
+    const name = pageFileName(id);
+    if (!present.has(id)) {
+      throw new PmEHashCorruptError(name, `page file missing (metadata maxFileId ${header.maxFileId})`, { dir });
+    }
+    const actual = files.size(filePath(dir, name));
+    if (actual !== size) throw new PmEHashCorruptError(name, `size is ${actual} bytes, expected ${size}`, { dir });
   }
 }
 
@@ -184,9 +193,9 @@ function structureArgs(args: number[]) {
   return { fromFile, fromOffset, toFile, toOffset, depth, pattern };
 }
 
-function checkLog(log: LogRecord, header: EhashMetadata, pages: DataPages): void {
+function checkLog(log: LogRecord, header: EhashMetadata, pages: DataPages, dir: string): void {
   const bad = (problem: string): never => {
-    throw new PmEHashCorruptError(METADATA_FILE, `log record (${logOpName(log.op)}): ${problem}`);
+    throw new PmEHashCorruptError(METADATA_FILE, `log record (${logOpName(log.op)}): ${problem}`, { dir });
   };
   switch (log.op) {
     case LogOp.Update: {

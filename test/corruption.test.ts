@@ -1,5 +1,5 @@
 // Hostile input: a damaged or foreign folder is refused with PmEHashCorruptError naming the file
-// and the problem, and every file is left byte-identical.
+// (by its path, so the store too) and the problem, and every file is left byte-identical.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -31,6 +31,7 @@ function expectRefused(dir: string, file: string, problem: RegExp): void {
   expect(e).toBeInstanceOf(PmEHashCorruptError);
   expect(e.code).toBe('PMEHASH_CORRUPT');
   expect(e.file).toBe(file);
+  expect(e.message.startsWith(`${path.join(path.resolve(dir), file)}: `)).toBe(true); // which store, too
   expect(e.message).toMatch(problem);
   expect(snapshot(dir)).toEqual(before); // nothing changed, not even a lock file left behind
 }
@@ -144,4 +145,14 @@ test('a file where the folder should be is a clear error', () => {
   expect(() => new PmEHash({ dir: file })).toThrow(PmEHashError);
   expect(() => new PmEHash({ dir: file })).toThrow(/store/);
   expect(fs.readFileSync(file, 'utf8')).toBe('I am a file');
+});
+
+test('create: false on a folder that lost its metadata is refused as corrupt, not reported absent', () => {
+  const dir = makeStore();
+  fs.rmSync(meta(dir));
+  const before = snapshot(dir);
+  const e = thrown<PmEHashCorruptError>(() => new PmEHash({ dir, create: false }));
+  expect(e).toBeInstanceOf(PmEHashCorruptError);
+  expect(e.message).toMatch(/missing, but the folder holds catalog or page files/);
+  expect(snapshot(dir)).toEqual(before);
 });

@@ -1,19 +1,24 @@
 // Store tools of the `pmehash` command: stats, check, get, put, del, dump. They open an existing
-// store (never create one) in --dir, default PMEHASH_DIR or the project's data/ folder.
+// store (only put creates one) in --dir, default PMEHASH_DIR, else data/ (README, "Where the store lives"). A
+// store that cannot be opened ends every one of them the same way: one line, exit 2.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
+import { defaultFolders } from '../files';
+import { refuseLostMetadata, scanFolder } from '../folder';
+import { MappedFiles } from '../mapped-files';
 import { PmEHash } from '../pm-ehash';
 import { halvesToString } from '../uint64';
 import type { SearchResult } from '../../include-types/kv';
+import { EXIT_FAILED, EXIT_OK, EXIT_UNOPENABLE, ExitError, messageOf, writeOut } from './output';
 
 const MAX_UINT64 = (1n << 64n) - 1n;
 
 /** Exit codes of `pmehash check`. */
-export const CHECK_CLEAN = 0;
-export const CHECK_PROBLEMS = 1;
-export const CHECK_UNOPENABLE = 2;
+export const CHECK_CLEAN = EXIT_OK;
+export const CHECK_PROBLEMS = EXIT_FAILED;
+export const CHECK_UNOPENABLE = EXIT_UNOPENABLE;
 
 export function uint64Argument(value: string): bigint {
   if (!/^[0-9]+$/.test(value) || BigInt(value) > MAX_UINT64) {
@@ -26,12 +31,32 @@ interface DirOption {
   dir?: string;
 }
 
-function openExisting(opts: DirOption): PmEHash {
-  return new PmEHash({ dir: opts.dir, create: false });
+/** The store folder of a command: --dir, else the default PmEHash uses (README, "Where the store lives"). */
+function storeDir(opts: DirOption): string {
+  return path.resolve(opts.dir ?? defaultFolders().store);
 }
 
-function withStore<T>(opts: DirOption, fn: (store: PmEHash) => T): T {
-  const store = openExisting(opts);
+/**
+ * Opens the store of a command, creating it only for put (`create`). Before anything else the
+ * folder is looked at, without changing it: one that has lost its metadata but keeps catalog
+ * or page files (or holds files of something else) is refused as corrupt by every command
+ * alike, where PmEHash would tell get "no store here" and put "corrupt". Any failure to open
+ * is an ExitError with exit code 2.
+ */
+function openStore(opts: DirOption, create: boolean): PmEHash {
+  const dir = storeDir(opts);
+  try {
+    if (fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory()) {
+      refuseLostMetadata(scanFolder(new MappedFiles(false), dir), dir);
+    }
+    return new PmEHash({ dir, create });
+  } catch (err) {
+    throw new ExitError(messageOf(err), EXIT_UNOPENABLE, { cause: err });
+  }
+}
+
+function withStore<T>(opts: DirOption, fn: (store: PmEHash) => T, create = false): T {
+  const store = openStore(opts, create);
   try {
     return fn(store);
   } finally {
@@ -40,7 +65,10 @@ function withStore<T>(opts: DirOption, fn: (store: PmEHash) => T): T {
 }
 
 const dirOption = (cmd: Command): Command =>
-  cmd.option('-d, --dir <dir>', "store folder (default: PMEHASH_DIR, else the project's data/)");
+  cmd.option(
+    '-d, --dir <dir>',
+    'store folder (default: PMEHASH_DIR, else data/ in this repository or pmehash-data/ here)',
+  );
 
 export function registerStoreCommands(program: Command): void {
   dirOption(program.command('stats').description('global depth, buckets, pages, keys, load factor and file sizes'))
@@ -52,9 +80,9 @@ export function registerStoreCommands(program: Command): void {
           .filter((f) => !f.startsWith('.') && fs.statSync(path.join(store.dir, f)).isFile());
         const bytes = files.reduce((n, f) => n + fs.statSync(path.join(store.dir, f)).size, 0);
         const stats = { ...store.stats(), fileBytes: bytes, dir: store.dir };
-        if (opts.json) process.stdout.write(JSON.stringify(stats) + '\n');
+        if (opts.json) writeOut(JSON.stringify(stats) + '\n');
         else {
-          process.stdout.write(
+          writeOut(
             [
               `store         ${stats.dir}`,
               `global depth  ${stats.globalDepth} (catalog of ${stats.catalogSize.toLocaleString('en-US')} entries)`,
@@ -74,25 +102,14 @@ export function registerStoreCommands(program: Command): void {
       .command('check')
       .description('full consistency check; exit 0 clean, 1 problems found, 2 corrupt or unopenable'),
   ).action((opts: DirOption) => {
-    let store: PmEHash;
-    try {
-      store = openExisting(opts);
-    } catch (err) {
-      process.stderr.write(`pmehash: ${(err as Error).message}\n`);
-      process.exitCode = CHECK_UNOPENABLE;
-      return;
-    }
-    try {
+    withStore(opts, (store) => {
       const problems = store.check();
-      for (const p of problems) process.stdout.write(`${p}\n`);
-      if (store.repairs.length > 0) process.stdout.write(`recovery on open: ${store.repairs.join('; ')}\n`);
-      process.stdout.write(
-        problems.length === 0 ? `consistent: ${store.stats().keys} keys\n` : `${problems.length} problem(s)\n`,
-      );
+      let out = problems.map((p) => `${p}\n`).join('');
+      if (store.repairs.length > 0) out += `recovery on open: ${store.repairs.join('; ')}\n`;
+      out += problems.length === 0 ? `consistent: ${store.stats().keys} keys\n` : `${problems.length} problem(s)\n`;
       process.exitCode = problems.length === 0 ? CHECK_CLEAN : CHECK_PROBLEMS;
-    } finally {
-      store.close();
-    }
+      writeOut(out);
+    });
   });
 
   dirOption(program.command('get').description('print the value of a key (exit 1 when absent)'))
@@ -100,36 +117,39 @@ export function registerStoreCommands(program: Command): void {
     .action((key: bigint, opts: DirOption) => {
       withStore(opts, (store) => {
         const out: SearchResult = {};
-        if (store.search(key, out) === 0) process.stdout.write(`${out.value}\n`);
+        if (store.search(key, out) === 0) writeOut(`${out.value}\n`);
         else {
           process.stderr.write(`pmehash: key ${key} not found\n`);
-          process.exitCode = 1;
+          process.exitCode = EXIT_FAILED;
         }
       });
     });
 
-  dirOption(program.command('put').description('insert a key, or update it when present'))
+  dirOption(
+    program.command('put').description('insert a key, or update it when present (creates a store where there is none)'),
+  )
     .argument('<key>', 'uint64 key, decimal', uint64Argument)
     .argument('<value>', 'uint64 value, decimal', uint64Argument)
     .action((key: bigint, value: bigint, opts: DirOption) => {
-      const store = new PmEHash({ dir: opts.dir }); // put may create the store
-      try {
-        const inserted = store.insert({ key, value }) === 0;
-        if (!inserted) store.update({ key, value });
-        process.stdout.write(`${inserted ? 'inserted' : 'updated'} ${key}\n`);
-      } finally {
-        store.close();
-      }
+      withStore(
+        opts,
+        (store) => {
+          const inserted = store.insert({ key, value }) === 0;
+          if (!inserted) store.update({ key, value });
+          writeOut(`${inserted ? 'inserted' : 'updated'} ${key}\n`);
+        },
+        true,
+      );
     });
 
   dirOption(program.command('del').description('remove a key (exit 1 when absent)'))
     .argument('<key>', 'uint64 key, decimal', uint64Argument)
     .action((key: bigint, opts: DirOption) => {
       withStore(opts, (store) => {
-        if (store.remove(key) === 0) process.stdout.write(`removed ${key}\n`);
+        if (store.remove(key) === 0) writeOut(`removed ${key}\n`);
         else {
           process.stderr.write(`pmehash: key ${key} not found\n`);
-          process.exitCode = 1;
+          process.exitCode = EXIT_FAILED;
         }
       });
     });
@@ -137,15 +157,18 @@ export function registerStoreCommands(program: Command): void {
   dirOption(program.command('dump').description('every pair as a "key value" line, streamed')).action(
     (opts: DirOption) => {
       withStore(opts, (store) => {
-        let chunk: string[] = [];
+        // Written a chunk at a time at the reader's pace; a reader that stops (`| head`) ends the dump.
+        let chunk = '';
+        let lines = 0;
         store.words.forEachWords((kLo, kHi, vLo, vHi) => {
-          chunk.push(`${halvesToString(kLo, kHi)} ${halvesToString(vLo, vHi)}\n`);
-          if (chunk.length === 4096) {
-            process.stdout.write(chunk.join(''));
-            chunk = [];
+          chunk += `${halvesToString(kLo, kHi)} ${halvesToString(vLo, vHi)}\n`;
+          if (++lines === 4096) {
+            writeOut(chunk);
+            chunk = '';
+            lines = 0;
           }
         });
-        process.stdout.write(chunk.join(''));
+        writeOut(chunk);
       });
     },
   );

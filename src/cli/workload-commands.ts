@@ -1,12 +1,12 @@
 // `pmehash workload` (generate the course's YCSB files) and `pmehash ycsb` (replay them).
 
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { projectDir } from '../files';
+import { defaultFolders } from '../files';
 import { generateWorkload, loadFile, runFile } from '../ycsb/generator';
 import { formatReport, jsonReport } from '../ycsb/report';
 import { runYcsb } from '../ycsb/runner';
+import { writeOut } from './output';
 import { DEFAULT_SEED, findWorkload, WORKLOADS, SCALE_WORKLOAD } from '../ycsb/workload-spec';
 
 function integer(value: string): number {
@@ -24,7 +24,7 @@ function specNamed(name: string) {
 }
 
 export function registerWorkloadCommands(program: Command): void {
-  const defaultWorkloadDir = path.join(projectDir(), 'workload');
+  const defaultWorkloadDir = defaultFolders().workload;
 
   program
     .command('workload')
@@ -36,8 +36,7 @@ export function registerWorkloadCommands(program: Command): void {
     .action((opts: { name?: string[]; out: string; seed: number; force: boolean }) => {
       const specs = opts.name ? opts.name.map(specNamed) : WORKLOADS;
       for (const spec of specs) {
-        for (const file of generateWorkload(opts.out, spec, opts.seed, opts.force))
-          process.stdout.write(`wrote ${file}\n`);
+        for (const file of generateWorkload(opts.out, spec, opts.seed, opts.force)) writeOut(`wrote ${file}\n`);
       }
     });
 
@@ -48,11 +47,7 @@ export function registerWorkloadCommands(program: Command): void {
     .option('--workload-dir <dir>', 'where named workloads live', defaultWorkloadDir)
     .option('-l, --load <file>', 'load-phase workload file')
     .option('-r, --run <file>', 'run-phase workload file')
-    .option(
-      '-d, --dir <dir>',
-      'store folder (an existing store there is destroyed first)',
-      path.join(projectDir(), 'data', 'ycsb'),
-    )
+    .option('-d, --dir <dir>', 'store folder (an existing store there is destroyed first)', defaultFolders().ycsbStore)
     .addOption(
       new Option('--durability <mode>', 'persistence guarantee').choices(['process', 'sync']).default('process'),
     )
@@ -88,7 +83,7 @@ export function registerWorkloadCommands(program: Command): void {
           check: opts.check,
           progress: !opts.json,
         });
-        process.stdout.write((opts.json ? jsonReport(report) : formatReport(report)) + '\n');
+        writeOut((opts.json ? jsonReport(report) : formatReport(report)) + '\n');
         const bad = report.reads.missed + report.reads.mismatched + (report.problems?.length ?? 0);
         if (bad > 0) process.exitCode = 1;
       },
