@@ -48,7 +48,10 @@ export const MAX_GLOBAL_DEPTH = 26;
 
 // ---- metadata file: metadata block + operation log record ---------------------------
 export const METADATA_MAGIC = 'PMEHASH\0'; // 8 ASCII bytes
-export const FORMAT_VERSION = 3;
+/** 4: one log record per thread slot; 3 had a single record (opened and upgraded in place). */
+export const FORMAT_VERSION = 4;
+/** The previous format version, which a store is upgraded from when opened. */
+export const UPGRADABLE_FORMAT_VERSION = 3;
 export const META_MAGIC_OFFSET = 0; // 8 bytes
 export const META_VERSION_OFFSET = 8; // uint32
 export const META_BUCKETS_PER_PAGE_OFFSET = 12; // uint32
@@ -59,13 +62,17 @@ export const META_CATALOG_SIZE_OFFSET = 28; // uint32, 2^globalDepth
 export const META_CHECKSUM_OFFSET = 60; // uint32, FNV-1a of bytes [0, 60)
 export const META_BLOCK_SIZE = 64;
 
-export const LOG_OFFSET = META_BLOCK_SIZE; // the one operation log record
+export const LOG_OFFSET = META_BLOCK_SIZE; // the log record of thread slot 0; slot t at + t * LOG_RECORD_SIZE
 export const LOG_OP_OFFSET = 0; // uint32, LogOp; 0 = no operation
 export const LOG_ARGS_OFFSET = 4; // LOG_ARG_COUNT uint32 arguments
 export const LOG_ARG_COUNT = 14;
 export const LOG_CHECKSUM_OFFSET = LOG_ARGS_OFFSET + LOG_ARG_COUNT * 4; // 60
 export const LOG_RECORD_SIZE = 4 + LOG_ARG_COUNT * 4 + 4; // 64
-export const METADATA_FILE_SIZE = META_BLOCK_SIZE + LOG_RECORD_SIZE; // 128
+/** One operation log record per thread that may share the store: the owner and 63 workers. */
+export const LOG_SLOTS = 64;
+export const METADATA_FILE_SIZE = META_BLOCK_SIZE + LOG_SLOTS * LOG_RECORD_SIZE; // 4160
+/** Format version 3 had one log record (slot 0 of version 4, at the same offset). */
+export const V3_METADATA_FILE_SIZE = META_BLOCK_SIZE + LOG_RECORD_SIZE; // 128
 
 /**
  * Operation codes of the log record, as stored on disk. Never renumber a code: a store written

@@ -23,7 +23,7 @@ export function checkStore(s: StoreState): string[] {
   const depthCount = new Int32Array(MAX_GLOBAL_DEPTH + 2);
   let keys = 0;
 
-  if (s.meta.pendingLog()) report('the operation log holds a record outside of an operation');
+  if (s.meta.pendingLogs().length > 0) report('the operation log holds a record outside of an operation');
   if (pages.pageCount !== s.maxFileId - 1)
     report(`${pages.pageCount} page files mapped, metadata maxFileId ${s.maxFileId}`);
 

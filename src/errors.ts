@@ -4,7 +4,14 @@
 import * as path from 'node:path';
 
 export type PmEHashErrorCode =
-  'PMEHASH_CORRUPT' | 'PMEHASH_LOCKED' | 'PMEHASH_CLOSED' | 'PMEHASH_IO' | 'PMEHASH_FULL' | 'PMEHASH_NOT_FOUND';
+  | 'PMEHASH_CORRUPT'
+  | 'PMEHASH_LOCKED'
+  | 'PMEHASH_CLOSED'
+  | 'PMEHASH_IO'
+  | 'PMEHASH_FULL'
+  | 'PMEHASH_NOT_FOUND'
+  | 'PMEHASH_BUSY'
+  | 'PMEHASH_DEADLOCK';
 
 export class PmEHashError extends Error {
   readonly code: PmEHashErrorCode;

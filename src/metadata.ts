@@ -1,5 +1,6 @@
 // pm_ehash_metadata: the metadata block (magic, version, geometry, maxFileId, globalDepth) and
-// the single operation log record that makes multi-step changes redoable after a crash.
+// the operation log records, one per thread slot, that make multi-step changes redoable after a
+// crash. A MetadataFile writes the record of its own slot.
 //
 // The metadata block is never written in place without a log record: a change first logs the new
 // values (Metadata op), then writes the block, then clears the log. A crash while writing the
@@ -30,6 +31,8 @@ import {
   META_VERSION_OFFSET,
   METADATA_FILE_SIZE,
   METADATA_MAGIC,
+  UPGRADABLE_FORMAT_VERSION,
+  V3_METADATA_FILE_SIZE,
   WORD,
 } from '../include-types/layout';
 import { fnv1a32 } from './checksum';
@@ -37,34 +40,47 @@ import { PmEHashCorruptError, PmEHashVersionError } from './errors';
 import { METADATA_FILE } from './files';
 import type { StoreFiles } from './mapped-files';
 
-const LOG_WORD = LOG_OFFSET / WORD;
-const LOG_OP_WORD = LOG_WORD + LOG_OP_OFFSET / WORD;
-const LOG_ARGS_WORD = LOG_WORD + LOG_ARGS_OFFSET / WORD;
-const LOG_CHECKSUM_WORD = LOG_WORD + LOG_CHECKSUM_OFFSET / WORD;
+/** Byte offset of thread slot `slot`'s log record. */
+function logOffset(slot: number): number {
+  return LOG_OFFSET + slot * LOG_RECORD_SIZE;
+}
 
-/** A log record as read back: its op and arguments. */
+/** A log record as read back: its thread slot, op and arguments. */
 export interface LogRecord {
+  slot: number;
   op: LogOp;
   args: number[];
 }
 
-function logChecksum(bytes: Uint8Array): number {
+function logChecksum(bytes: Uint8Array, slot: number): number {
   // Never 0, so that a cleared record (checksum 0) can never look valid.
-  return fnv1a32(bytes, LOG_OFFSET, LOG_OFFSET + LOG_CHECKSUM_OFFSET) || 1;
+  return fnv1a32(bytes, logOffset(slot), logOffset(slot) + LOG_CHECKSUM_OFFSET) || 1;
 }
 
 function metaChecksum(bytes: Uint8Array): number {
   return fnv1a32(bytes, 0, META_CHECKSUM_OFFSET);
 }
 
-/** The valid log record in `bytes`, or undefined when there is none (cleared or torn). */
-export function readLog(bytes: Buffer): LogRecord | undefined {
-  const op = bytes.readUInt32LE(LOG_OFFSET + LOG_OP_OFFSET);
+/** The valid log record of `slot` in `bytes`, or undefined when there is none (cleared or torn). */
+function readLog(bytes: Buffer, slot: number): LogRecord | undefined {
+  const at = logOffset(slot);
+  const op = bytes.readUInt32LE(at + LOG_OP_OFFSET);
   if (op === LogOp.None) return undefined;
-  if (bytes.readUInt32LE(LOG_OFFSET + LOG_CHECKSUM_OFFSET) !== logChecksum(bytes)) return undefined;
+  if (bytes.readUInt32LE(at + LOG_CHECKSUM_OFFSET) !== logChecksum(bytes, slot)) return undefined;
   const args: number[] = [];
-  for (let i = 0; i < LOG_ARG_COUNT; i++) args.push(bytes.readUInt32LE(LOG_OFFSET + LOG_ARGS_OFFSET + i * WORD));
-  return { op: op as LogOp, args };
+  for (let i = 0; i < LOG_ARG_COUNT; i++) args.push(bytes.readUInt32LE(at + LOG_ARGS_OFFSET + i * WORD));
+  return { slot, op: op as LogOp, args };
+}
+
+/** Every valid log record in the metadata file's bytes, by slot. */
+export function readLogs(bytes: Buffer): LogRecord[] {
+  const records: LogRecord[] = [];
+  const slots = (bytes.length - META_BLOCK_SIZE) / LOG_RECORD_SIZE;
+  for (let slot = 0; slot < slots; slot++) {
+    const record = readLog(bytes, slot);
+    if (record) records.push(record);
+  }
+  return records;
 }
 
 /**
@@ -76,16 +92,24 @@ export function parseMetadata(bytes: Buffer, dir?: string): EhashMetadata {
   const fail = (problem: string): never => {
     throw new PmEHashCorruptError(METADATA_FILE, problem, { dir });
   };
-  if (bytes.length !== METADATA_FILE_SIZE) {
+  // Version 4 has LOG_SLOTS records; version 3 had one, and while it is upgraded in place
+  // (recovery, step 10) its file may already have the size of version 4.
+  if (bytes.length !== METADATA_FILE_SIZE && bytes.length !== V3_METADATA_FILE_SIZE) {
     fail(`size is ${bytes.length} bytes, expected ${METADATA_FILE_SIZE}`);
   }
   if (bytes.toString('latin1', META_MAGIC_OFFSET, META_MAGIC_OFFSET + 8) !== METADATA_MAGIC) {
     fail('bad magic: not a pmehash metadata file');
   }
   const version = bytes.readUInt32LE(META_VERSION_OFFSET);
-  if (version !== FORMAT_VERSION) throw new PmEHashVersionError(METADATA_FILE, version, FORMAT_VERSION, dir);
-  const log = readLog(bytes);
-  const pending = log?.op === LogOp.Metadata;
+  if (version !== FORMAT_VERSION && version !== UPGRADABLE_FORMAT_VERSION) {
+    throw new PmEHashVersionError(METADATA_FILE, version, FORMAT_VERSION, dir);
+  }
+  if (version === FORMAT_VERSION && bytes.length !== METADATA_FILE_SIZE) {
+    fail(`size is ${bytes.length} bytes, expected ${METADATA_FILE_SIZE}`);
+  }
+  // Metadata changes are serialised (the structure lock): at most one record is pending.
+  const log = readLogs(bytes).find((r) => r.op === LogOp.Metadata);
+  const pending = log !== undefined;
   if (!pending && bytes.readUInt32LE(META_CHECKSUM_OFFSET) !== metaChecksum(bytes)) {
     fail('metadata checksum mismatch');
   }
@@ -110,15 +134,45 @@ export function parseMetadata(bytes: Buffer, dir?: string): EhashMetadata {
   return meta;
 }
 
-/** The mapped metadata file. */
+/** The mapped metadata file, as one thread slot writes it. */
 export class MetadataFile {
   private readonly words: Uint32Array;
+  private readonly opWord: number;
+  private readonly argsWord: number;
+  private readonly checksumWord: number;
 
   constructor(
     readonly buffer: Buffer,
     private readonly files: StoreFiles,
+    /** The thread slot whose log record this object writes (0: the thread that opened the store). */
+    readonly slot = 0,
   ) {
     this.words = new Uint32Array(buffer.buffer, buffer.byteOffset, buffer.length / WORD);
+    const logWord = logOffset(slot) / WORD;
+    this.opWord = logWord + LOG_OP_OFFSET / WORD;
+    this.argsWord = logWord + LOG_ARGS_OFFSET / WORD;
+    this.checksumWord = logWord + LOG_CHECKSUM_OFFSET / WORD;
+  }
+
+  /** The same file, mapped by this thread, writing the record of `slot`. */
+  forSlot(buffer: Buffer, slot: number): MetadataFile {
+    return new MetadataFile(buffer, this.files, slot);
+  }
+
+  /** The format version in the block. */
+  get version(): number {
+    return this.buffer.readUInt32LE(META_VERSION_OFFSET);
+  }
+
+  /**
+   * Recovery, step 10: a store of the previous version, its log already redone, becomes the
+   * current version. The caller has grown the file to METADATA_FILE_SIZE (new records all
+   * zero: empty); the version and checksum are then written and persisted in one block.
+   */
+  upgradeVersion(): void {
+    this.buffer.writeUInt32LE(FORMAT_VERSION, META_VERSION_OFFSET);
+    this.buffer.writeUInt32LE(metaChecksum(this.buffer), META_CHECKSUM_OFFSET);
+    this.files.persist(this.buffer, 0, META_BLOCK_SIZE);
   }
 
   /** Writes a fresh metadata block into a new, zeroed file. */
@@ -154,26 +208,27 @@ export class MetadataFile {
    */
   beginLog(op: LogOp, arg0: number, arg1: number, arg2: number, arg3: number, arg4: number, arg5: number): void {
     const w = this.words;
-    w[LOG_ARGS_WORD] = arg0;
-    w[LOG_ARGS_WORD + 1] = arg1;
-    w[LOG_ARGS_WORD + 2] = arg2;
-    w[LOG_ARGS_WORD + 3] = arg3;
-    w[LOG_ARGS_WORD + 4] = arg4;
-    w[LOG_ARGS_WORD + 5] = arg5;
-    w[LOG_OP_WORD] = op;
-    w[LOG_CHECKSUM_WORD] = logChecksum(this.buffer);
-    this.files.persist(this.buffer, LOG_OFFSET, LOG_RECORD_SIZE);
+    w[this.argsWord] = arg0;
+    w[this.argsWord + 1] = arg1;
+    w[this.argsWord + 2] = arg2;
+    w[this.argsWord + 3] = arg3;
+    w[this.argsWord + 4] = arg4;
+    w[this.argsWord + 5] = arg5;
+    w[this.opWord] = op;
+    w[this.checksumWord] = logChecksum(this.buffer, this.slot);
+    this.files.persist(this.buffer, logOffset(this.slot), LOG_RECORD_SIZE);
   }
 
   /** Clears the log record: its checksum first, so that a torn clear is never a valid record. */
   endLog(): void {
     const w = this.words;
-    w[LOG_CHECKSUM_WORD] = 0;
-    w[LOG_OP_WORD] = LogOp.None;
-    this.files.persist(this.buffer, LOG_OFFSET, LOG_RECORD_SIZE);
+    w[this.checksumWord] = 0;
+    w[this.opWord] = LogOp.None;
+    this.files.persist(this.buffer, logOffset(this.slot), LOG_RECORD_SIZE);
   }
 
-  pendingLog(): LogRecord | undefined {
-    return readLog(this.buffer);
+  /** Every valid log record, of every slot. */
+  pendingLogs(): LogRecord[] {
+    return readLogs(this.buffer);
   }
 }

@@ -2,7 +2,16 @@
 // marked below by its number. Steps 1-4 only read and validate; the later ones are idempotent,
 // so a crash inside recovery is recovered by the next open.
 
-import { BUCKET_KV_SLOTS, BUCKET_SIZE, CATALOG_ENTRY_SIZE, LogOp, MAX_GLOBAL_DEPTH } from '../include-types/layout';
+import {
+  BUCKET_KV_SLOTS,
+  BUCKET_SIZE,
+  CATALOG_ENTRY_SIZE,
+  FORMAT_VERSION,
+  LogOp,
+  MAX_GLOBAL_DEPTH,
+  METADATA_FILE_SIZE,
+  UPGRADABLE_FORMAT_VERSION,
+} from '../include-types/layout';
 import type { EhashMetadata } from '../include-types/store';
 import { pow2, popcount } from './bits';
 import { BITMAP, bucketCheck, checksumHolds, DEPTH, KEY_HI, KEY_LO, USED, VALUE } from './bucket';
@@ -42,14 +51,19 @@ export function recoverStore(dir: string, files: StoreFiles, contents: FolderCon
       );
     }
   }
-  const log = meta.pendingLog();
-  if (log) checkLog(log, header, pages, dir);
+  const logs = meta.pendingLogs();
+  for (const log of logs) checkLog(log, header, pages, dir);
 
-  // Step 5: redo the logged operation.
+  // Step 5: redo the logged operations (one per thread slot at most; each touched buckets no
+  // other held), then make the metadata block whole and clear every record.
   const repairs: string[] = [];
-  if (log) {
-    redo(log, header, meta, catalog, pages);
-    repairs.push(`redid an interrupted ${logOpName(log.op)}`);
+  for (const log of logs) {
+    redo(log, header, catalog, pages);
+    repairs.push(`redid an interrupted ${logOpName(log.op)}${log.slot > 0 ? ` of thread slot ${log.slot}` : ''}`);
+  }
+  if (logs.length > 0) {
+    meta.commit(header.maxFileId, header.globalDepth);
+    for (const log of logs) if (log.slot !== meta.slot) meta.forSlot(meta.buffer, log.slot).endLog();
   }
 
   // Step 6: the structure. Bucket memory is read once per bucket (at its first entry); later entries use depthOf.
@@ -148,6 +162,15 @@ export function recoverStore(dir: string, files: StoreFiles, contents: FolderCon
     files.remove(filePath(dir, pageFileName(header.maxFileId)));
     repairs.push(`removed unused page file ${header.maxFileId}`);
   }
+
+  // Step 10: a store of the previous format version becomes the current one.
+  if (meta.version === UPGRADABLE_FORMAT_VERSION) {
+    const grown = files.resize(filePath(dir, METADATA_FILE), METADATA_FILE_SIZE);
+    files.release(meta.buffer);
+    s.meta = new MetadataFile(grown, files);
+    s.meta.upgradeVersion();
+    repairs.push(`upgraded from format version ${UPGRADABLE_FORMAT_VERSION} to ${FORMAT_VERSION}`);
+  }
   return s;
 }
 
@@ -220,8 +243,8 @@ function checkLog(log: LogRecord, header: EhashMetadata, pages: DataPages, dir: 
   }
 }
 
-/** Step 5: redoes a logged operation from its record (idempotent), then clears the log. */
-function redo(log: LogRecord, header: EhashMetadata, meta: MetadataFile, catalog: Catalog, pages: DataPages): void {
+/** Step 5: redoes a logged operation from its record (idempotent). */
+function redo(log: LogRecord, header: EhashMetadata, catalog: Catalog, pages: DataPages): void {
   switch (log.op) {
     case LogOp.Update: {
       // FORMAT.header, update step 2.
@@ -262,5 +285,4 @@ function redo(log: LogRecord, header: EhashMetadata, meta: MetadataFile, catalog
     case LogOp.Metadata:
       break; // parseMetadata already took maxFileId and globalDepth from the record
   }
-  meta.commit(header.maxFileId, header.globalDepth);
 }

@@ -40,8 +40,8 @@ const meta = (dir: string) => path.join(dir, 'pm_ehash_metadata');
 const catalog = (dir: string) => path.join(dir, 'pm_ehash_catalog');
 
 test.each<[string, (dir: string) => void, string, RegExp]>([
-  ['truncated metadata', (d) => fs.truncateSync(meta(d), 100), 'pm_ehash_metadata', /size is 100 bytes, expected 128/],
-  ['extended metadata', (d) => fs.appendFileSync(meta(d), Buffer.alloc(8)), 'pm_ehash_metadata', /size is 136 bytes/],
+  ['truncated metadata', (d) => fs.truncateSync(meta(d), 100), 'pm_ehash_metadata', /size is 100 bytes, expected 4160/],
+  ['extended metadata', (d) => fs.appendFileSync(meta(d), Buffer.alloc(8)), 'pm_ehash_metadata', /size is 4168 bytes/],
   ['empty metadata', (d) => fs.truncateSync(meta(d), 0), 'pm_ehash_metadata', /size is 0 bytes/],
   ['zeroed metadata', (d) => fs.writeFileSync(meta(d), Buffer.alloc(128)), 'pm_ehash_metadata', /bad magic/],
   [

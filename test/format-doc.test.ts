@@ -44,7 +44,8 @@ test('the layout adds up as documented', () => {
   expect(layout.BUCKET_RESERVED_OFFSET).toBe(layout.BUCKET_VALUE_OFFSET + layout.BUCKET_KV_SLOTS * layout.VALUE_SIZE);
   expect(layout.PAGE_HEADER_ALIGN % layout.CACHE_LINE).toBe(0); // so every bucket starts a cache line
   expect(layout.BUCKET_KV_SLOTS).toBeLessThanOrEqual(32); // the kv bitmap is one uint32
-  expect(layout.METADATA_FILE_SIZE).toBe(layout.META_BLOCK_SIZE + layout.LOG_RECORD_SIZE);
+  expect(layout.METADATA_FILE_SIZE).toBe(layout.META_BLOCK_SIZE + layout.LOG_SLOTS * layout.LOG_RECORD_SIZE);
+  expect(layout.V3_METADATA_FILE_SIZE).toBe(layout.META_BLOCK_SIZE + layout.LOG_RECORD_SIZE);
   expect(layout.LOG_CHECKSUM_OFFSET + 4).toBe(layout.LOG_RECORD_SIZE);
   expect(layout.META_CHECKSUM_OFFSET + 4).toBe(layout.META_BLOCK_SIZE);
   expect(layout.CATALOG_ENTRY_SIZE).toBe(layout.PM_ADDRESS_SIZE);

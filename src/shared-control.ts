@@ -1,0 +1,233 @@
+// The control block that threads sharing a store synchronise through: one SharedArrayBuffer,
+// made by the owner's share() and handed to every attached worker. It holds no data of the
+// store (that is in the mapped files, which every thread maps itself): only locks, versions, and
+// the few numbers every thread must agree on. FORMAT.md, "Threads", gives the protocol.
+//
+//   bucket version-locks   one int32 per lock stripe (bucket id mod LOCK_STRIPES): even = free,
+//                          odd = held; every release adds 2, so a reader that sees the same even
+//                          value before and after its probe read a bucket nobody changed
+//   structure lock         serialises bucket-slot allocation, page files, metadata commits,
+//                          doubling and halving
+//   catalog lock           shared by threads redirecting catalog entries (splits, merges),
+//                          exclusive for doubling and halving
+//   redirects started/finished   bumped around every change of catalog entries or depth: a
+//                          lookup that saw them equal, and `started` unchanged after its probe,
+//                          read entries nobody was changing
+//   globalDepth, maxFileId, bucketsAtDepth[], the keys counted by each thread slot, the
+//   thread slots in use, the allocation cursor
+//
+// A lock held by a thread that died mid-operation would stop the others forever; waits give up
+// after SPIN_TIMEOUT_MS with PMEHASH_DEADLOCK instead.
+
+import { LOG_SLOTS, MAX_GLOBAL_DEPTH } from '../include-types/layout';
+import { PmEHashError } from './errors';
+
+/** Threads a store can have at once (one log slot each): the owner and up to 63 workers. */
+export const MAX_THREADS = LOG_SLOTS;
+export const LOCK_STRIPES = 1 << 16;
+const SPIN_TIMEOUT_MS = 2000;
+
+// Word indices of the control block. Words written often by different threads sit on cache
+// lines of their own (16 words apart).
+const LINE = 16;
+const STRUCTURE_LOCK = 0;
+const CATALOG_LOCK = LINE; // >= 0: number of sharers; -1: held exclusively
+const STARTED = 2 * LINE;
+const FINISHED = 3 * LINE;
+const GLOBAL_DEPTH = 4 * LINE;
+const MAX_FILE_ID = GLOBAL_DEPTH + 1;
+const ALLOC_CURSOR = GLOBAL_DEPTH + 2;
+const SLOTS_IN_USE = GLOBAL_DEPTH + 3; // bitmap over two words
+const PAUSE = GLOBAL_DEPTH + 5; // always 0: Atomics.wait on it is a timed pause
+const BUCKETS_AT_DEPTH = 5 * LINE; // MAX_GLOBAL_DEPTH + 2 words
+const KEYS = BUCKETS_AT_DEPTH + 2 * LINE; // one line per thread slot
+const LOCKS = KEYS + MAX_THREADS * LINE;
+const WORDS = LOCKS + LOCK_STRIPES;
+
+/** What a worker needs to attach: structured-cloneable (postMessage, workerData). */
+export interface ShareHandle {
+  readonly kind: 'pmehash-share';
+  readonly dir: string;
+  readonly durability: 'process' | 'sync';
+  readonly control: SharedArrayBuffer;
+}
+
+function deadlock(what: string): PmEHashError {
+  return new PmEHashError(
+    'PMEHASH_DEADLOCK',
+    `gave up waiting for ${what} after ${SPIN_TIMEOUT_MS} ms: a thread holding it stopped mid-operation (close every handle and reopen the store to recover it)`,
+  );
+}
+
+export class SharedControl {
+  readonly words: Int32Array;
+  /** bucketsAtDepth as a view into the block, shared by every thread. */
+  readonly bucketsAtDepth: Int32Array;
+
+  constructor(readonly buffer: SharedArrayBuffer) {
+    this.words = new Int32Array(buffer);
+    this.bucketsAtDepth = new Int32Array(buffer, BUCKETS_AT_DEPTH * 4, MAX_GLOBAL_DEPTH + 2);
+  }
+
+  static create(): SharedControl {
+    return new SharedControl(new SharedArrayBuffer(WORDS * 4));
+  }
+
+  // ---- numbers every thread agrees on --------------------------------------------------------
+
+  get globalDepth(): number {
+    return Atomics.load(this.words, GLOBAL_DEPTH);
+  }
+
+  set globalDepth(g: number) {
+    Atomics.store(this.words, GLOBAL_DEPTH, g);
+  }
+
+  get maxFileId(): number {
+    return Atomics.load(this.words, MAX_FILE_ID);
+  }
+
+  set maxFileId(id: number) {
+    Atomics.store(this.words, MAX_FILE_ID, id);
+  }
+
+  get allocationCursor(): number {
+    return this.words[ALLOC_CURSOR];
+  }
+
+  set allocationCursor(id: number) {
+    this.words[ALLOC_CURSOR] = id;
+  }
+
+  /** A view of thread slot `slot`'s key count (only that thread writes it). */
+  keyCounter(slot: number): Int32Array {
+    return new Int32Array(this.buffer, (KEYS + slot * LINE) * 4, 1);
+  }
+
+  /** Keys in the store: the sum of every slot's count. */
+  keys(): number {
+    let n = 0;
+    for (let slot = 0; slot < MAX_THREADS; slot++) n += Atomics.load(this.words, KEYS + slot * LINE);
+    return n;
+  }
+
+  // ---- thread slots ------------------------------------------------------------------------
+
+  /** Takes a free thread slot, or returns -1 when all MAX_THREADS are in use. */
+  takeSlot(): number {
+    for (let slot = 0; slot < MAX_THREADS; slot++) {
+      const word = SLOTS_IN_USE + (slot >>> 5);
+      const bit = 1 << (slot & 31);
+      const old = Atomics.or(this.words, word, bit);
+      if ((old & bit) === 0) return slot;
+    }
+    return -1;
+  }
+
+  releaseSlot(slot: number): void {
+    Atomics.and(this.words, SLOTS_IN_USE + (slot >>> 5), ~(1 << (slot & 31)));
+  }
+
+  /** Thread slots in use. */
+  slotsInUse(): number {
+    let n = 0;
+    for (let slot = 0; slot < MAX_THREADS; slot++) {
+      if ((this.words[SLOTS_IN_USE + (slot >>> 5)] & (1 << (slot & 31))) !== 0) n++;
+    }
+    return n;
+  }
+
+  // ---- bucket version-locks ----------------------------------------------------------------
+
+  /** The version of the lock stripe of bucket `id`: odd while a writer holds it. */
+  version(id: number): number {
+    return Atomics.load(this.words, LOCKS + (id & (LOCK_STRIPES - 1)));
+  }
+
+  /** Locks bucket `id`'s stripe; returns the odd value to pass to unlockBucket. */
+  lockBucket(id: number): number {
+    const at = LOCKS + (id & (LOCK_STRIPES - 1));
+    for (let spins = 0; ; spins++) {
+      const v = Atomics.load(this.words, at);
+      if ((v & 1) === 0 && Atomics.compareExchange(this.words, at, v, v + 1) === v) return v + 1;
+      if (spins > 1000) this.backOff(spins, 'a bucket lock');
+    }
+  }
+
+  /** Tries once to lock bucket `id`'s stripe; returns the held value, or 0 when it is held. */
+  tryLockBucket(id: number): number {
+    const at = LOCKS + (id & (LOCK_STRIPES - 1));
+    const v = Atomics.load(this.words, at);
+    if ((v & 1) === 0 && Atomics.compareExchange(this.words, at, v, v + 1) === v) return v + 1;
+    return 0;
+  }
+
+  unlockBucket(id: number, held: number): void {
+    Atomics.store(this.words, LOCKS + (id & (LOCK_STRIPES - 1)), held + 1);
+  }
+
+  /** Whether buckets a and b share a lock stripe. */
+  sameStripe(a: number, b: number): boolean {
+    return ((a ^ b) & (LOCK_STRIPES - 1)) === 0;
+  }
+
+  // ---- structure lock, catalog lock, redirect counters ---------------------------------------
+
+  lockStructure(): void {
+    for (let spins = 0; Atomics.compareExchange(this.words, STRUCTURE_LOCK, 0, 1) !== 0; spins++) {
+      if (spins > 1000) this.backOff(spins, 'the structure lock');
+    }
+  }
+
+  unlockStructure(): void {
+    Atomics.store(this.words, STRUCTURE_LOCK, 0);
+  }
+
+  /** Shared hold of the catalog, for redirecting entries; counts a redirect as started. */
+  beginRedirect(): void {
+    for (let spins = 0; ; spins++) {
+      const n = Atomics.load(this.words, CATALOG_LOCK);
+      if (n >= 0 && Atomics.compareExchange(this.words, CATALOG_LOCK, n, n + 1) === n) break;
+      if (spins > 1000) this.backOff(spins, 'the catalog lock');
+    }
+    Atomics.add(this.words, STARTED, 1);
+  }
+
+  endRedirect(): void {
+    Atomics.add(this.words, FINISHED, 1);
+    Atomics.sub(this.words, CATALOG_LOCK, 1);
+  }
+
+  /** Exclusive hold of the catalog (doubling, halving), once the sharers are gone. */
+  beginCatalogChange(): void {
+    for (let spins = 0; Atomics.compareExchange(this.words, CATALOG_LOCK, 0, -1) !== 0; spins++) {
+      if (spins > 1000) this.backOff(spins, 'the catalog lock');
+    }
+    Atomics.add(this.words, STARTED, 1);
+  }
+
+  endCatalogChange(): void {
+    Atomics.add(this.words, FINISHED, 1);
+    Atomics.store(this.words, CATALOG_LOCK, 0);
+  }
+
+  /** Redirects started so far (a lookup snapshots it). */
+  redirectsStarted(): number {
+    return Atomics.load(this.words, STARTED);
+  }
+
+  redirectsFinished(): number {
+    return Atomics.load(this.words, FINISHED);
+  }
+
+  private deadline = 0;
+
+  /** Called while spinning: yields the core a little, and gives up after SPIN_TIMEOUT_MS. */
+  backOff(spins: number, what: string): void {
+    if (spins === 1001) this.deadline = Date.now() + SPIN_TIMEOUT_MS;
+    if ((spins & 63) === 0) {
+      if (Date.now() > this.deadline) throw deadlock(what);
+      Atomics.wait(this.words, PAUSE, 0, 0.05); // a 50 us pause: the owner may be descheduled
+    }
+  }
+}
