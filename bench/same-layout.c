@@ -9,8 +9,9 @@
 // persist points, no msync, no log records, no lock, no validation. So it measures what the
 // layout itself costs on this machine, and `make bench` reports PmEHash as a fraction of it.
 //
-// The folder it writes is a pmehash store that PmEHash opens and checks clean
-// (test/same-layout.test.ts does), which keeps the two layouts the same.
+// The folder it writes is a pmehash store that PmEHash opens and checks clean, and its page files,
+// catalog and metadata block are byte for byte those PmEHash writes for the same workload
+// (test/same-layout.test.ts checks both), which keeps the two layouts the same.
 //
 //   same-layout LOAD_FILE RUN_FILE STORE_DIR
 // prints one JSON line shaped like bench/contender.ts's ContenderResult. Values follow the
