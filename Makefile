@@ -58,10 +58,13 @@ workload: build
 crash-test: $(STAMP)
 	PMEHASH_SOAK=1 npx jest test/crash-points.test.ts test/power-loss.test.ts test/kill.test.ts
 
-# Every contender on the same workload (BENCH_WORKLOAD), three runs each; writes bench/RESULTS.md.
+# Every contender on the same workload (BENCH_WORKLOAD), in BENCH_RUNS rounds that each run every
+# contender once; the C contender (bench/same-layout.c) is compiled first, or skipped without a C
+# compiler. Writes bench/RESULTS.md.
 BENCH_WORKLOAD ?= 220w-rw-50-50
+BENCH_RUNS ?= 5
 bench: build
-	$(NODE) dist/bench/bench.js --workload $(BENCH_WORKLOAD) --out bench/RESULTS.md
+	$(NODE) dist/bench/bench.js --workload $(BENCH_WORKLOAD) --runs $(BENCH_RUNS) --out bench/RESULTS.md
 
 # PmEHash at 1w, 10w, 220w and 1000w (10M records); writes bench/SCALE.md.
 bench-scale: build

@@ -1,6 +1,7 @@
 // One benchmark measurement in a process of its own (so that peak RSS and JIT state belong to
 // one contender): argv = contender name, load file, run file, scratch folder. Parses the
-// workload and prepares keys before any clock starts; prints one JSON line.
+// workload and prepares keys before any clock starts; prints one JSON line. The C contender
+// (bench/same-layout.c) is a program of its own that prints the same line.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -12,13 +13,15 @@ import { OP_DELETE, OP_INSERT, OP_READ, OP_UPDATE, type Workload } from '../src/
 import { freshStore, runPhase, type ReadReport } from '../src/ycsb/runner';
 import { TypedTable } from './typed-table';
 
+/** Every contender, in the order each round of `make bench` runs them. */
 export const CONTENDERS = [
   'pmehash',
-  'pmehash-sync',
-  'lmdb-per-op',
-  'lmdb-per-phase',
-  'map-bigint',
+  'c-same-layout',
   'typed-table',
+  'map-bigint',
+  'pmehash-sync',
+  'lmdb-per-phase',
+  'lmdb-per-op',
 ] as const;
 export type ContenderName = (typeof CONTENDERS)[number];
 
@@ -276,6 +279,8 @@ function main(): void {
     case 'lmdb-per-phase':
       result = runLmdb(load, run, le, re, dir, true);
       break;
+    case 'c-same-layout':
+      throw new Error('c-same-layout is the program compiled from bench/same-layout.c (see bench/measure.ts)');
     default:
       throw new Error(`unknown contender ${name}`);
   }
