@@ -55,7 +55,7 @@ enum {
   PAGE_FILE_SIZE = PAGE_HEADER_SIZE + BUCKETS_PER_PAGE * BUCKET_SIZE,
   CATALOG_ENTRY_SIZE = 8,
   MAX_GLOBAL_DEPTH = 26,
-  FORMAT_VERSION = 3,
+  FORMAT_VERSION = 4,
   META_VERSION_OFFSET = 8,
   META_BUCKETS_PER_PAGE_OFFSET = 12,
   META_KV_SLOTS_OFFSET = 16,
@@ -63,7 +63,7 @@ enum {
   META_GLOBAL_DEPTH_OFFSET = 24,
   META_CATALOG_SIZE_OFFSET = 28,
   META_CHECKSUM_OFFSET = 60,
-  METADATA_FILE_SIZE = 128, // metadata block + the (here always empty) log record
+  METADATA_FILE_SIZE = 64 + 64 * 64, // metadata block + 64 (here always empty) log records
   BATCH = 8,                // operations whose buckets are prefetched together, as in runPhase
 };
 #define FULL_BITMAP ((1u << KV_SLOTS) - 1)
