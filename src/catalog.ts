@@ -83,6 +83,18 @@ export class Catalog {
     this.persistEntries(size, size);
   }
 
+  /**
+   * Maps the file anew when this mapping holds fewer than `entries` entries: another thread of a
+   * shared store grew the file. The old mapping is given back.
+   */
+  ensureCapacity(entries: number): void {
+    if (this.capacity >= entries) return;
+    const old = this.buffer;
+    this.buffer = this.files.map(this.path);
+    this.words = Catalog.view(this.buffer);
+    this.files.release(old);
+  }
+
   /** After a halving is committed: gives the file back its upper half. */
   shrinkTo(size: number): void {
     if (this.capacity > size) this.remap(size);

@@ -92,13 +92,15 @@ export function checkStore(s: StoreState): string[] {
       report(
         `page ${fileId} slot ${slot}: bitmap says ${reached ? 'free' : 'used'}, catalog says ${reached ? 'used' : 'free'}`,
       );
-    if (reached === (free[id] === 1))
+    // A shared store takes free slots from the page bitmaps, not from the free list.
+    if (!s.shared && reached === (free[id] === 1))
       report(
         `page ${fileId} slot ${slot}: ${reached ? 'in use but on the free list' : 'free but not on the free list'}`,
       );
   }
 
-  if (keys !== s.keys) report(`${keys} keys in buckets, ${s.keys} counted`);
+  const counted = s.shared ? s.shared.keys() : s.keys;
+  if (keys !== counted) report(`${keys} keys in buckets, ${counted} counted`);
   for (let d = 0; d <= G; d++) {
     if (depthCount[d] !== s.bucketsAtDepth[d])
       report(`${depthCount[d]} buckets of depth ${d}, ${s.bucketsAtDepth[d]} counted`);

@@ -14,6 +14,7 @@ import { BUCKET_KV_SLOTS } from '../include-types/layout';
 import { pow2 } from './bits';
 import { BITMAP, DEPTH, KEY_HI, KEY_LO, USED, VALUE } from './bucket';
 import { hashKey } from './hash';
+import { lockIdOf, syncWithControl } from './shared-structure';
 import type { StoreState } from './store-state';
 
 const TWO_32 = 4294967296;
@@ -43,12 +44,22 @@ export class PairCursor {
       const fileId = s.catalog.fileId(i);
       const w = s.pages.words[fileId];
       const b = s.catalog.offset(i) >>> 2;
+      const ctl = s.shared;
+      if (w === undefined && ctl) {
+        syncWithControl(s, ctl); // a page file another thread made since
+        continue;
+      }
+      const lockId = lockIdOf(fileId, s.catalog.offset(i));
+      const version = ctl ? ctl.version(lockId) : 0;
+      if ((version & 1) !== 0) continue; // a thread is changing the bucket: look again
       const depth = w[b + DEPTH];
       const from = this.position;
+      this.collect(w, b, from);
+      // In a shared store, a bucket that changed while it was read is read again.
+      if (ctl && (ctl.version(lockId) !== version || ctl.redirectsStarted() !== ctl.redirectsFinished())) continue;
       // The bucket's range ends where its top `depth` bits (in reversed order) step up by one.
       const span = TWO_32 / pow2(depth);
       this.position = (Math.floor(from / span) + 1) * span;
-      this.collect(w, b, from);
       if (this.batchSize > 0) return true;
     }
     return false;

@@ -21,6 +21,10 @@ import { MappedFiles, type StoreFiles } from './mapped-files';
 import type { StoreState } from './store-state';
 import { fromHalves, halves, toHalves } from './uint64';
 import { WordStore } from './word-store';
+import { attachState } from './attach';
+import { MAX_THREADS, SharedControl, type ShareHandle } from './shared-control';
+import { SharedWordStore } from './shared-word-store';
+import { shrinkCatalog } from './structure';
 
 function checkOptions(options: PmEHashOptions): { durability: Durability; bucketsPerPage: number } {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
@@ -46,9 +50,11 @@ export class PmEHash {
    * The word-level operations, unvalidated: for the YCSB runner and the benchmarks.
    * @internal
    */
-  readonly words: WordStore;
-  /** This open's lock entry, given back by close(). */
-  private readonly lock: StoreLock;
+  words: WordStore;
+  /** This open's lock entry, given back by close(); undefined in a worker that attached. */
+  private readonly lock: StoreLock | undefined;
+  /** This thread's log slot in a shared store (0: the owner). */
+  private slot = 0;
   private readonly files: StoreFiles;
   /** Scratch for values read back as halves. */
   private readonly valueHalves = new Uint32Array(2);
@@ -61,12 +67,29 @@ export class PmEHash {
    * For tests: the store on a double of the mapped-file layer (its folder must exist, for the lock).
    * @internal
    */
-  constructor(options: PmEHashOptions, files: StoreFiles);
-  constructor(options: PmEHashOptions = {}, files?: StoreFiles) {
+  constructor(options: PmEHashOptions, files?: StoreFiles, attach?: ShareHandle);
+  constructor(options: PmEHashOptions = {}, files?: StoreFiles, attach?: ShareHandle) {
     const { durability, bucketsPerPage } = checkOptions(options);
     this.dir = path.resolve(options.dir ?? defaultFolders().store);
     this.durability = durability;
     this.files = files ?? new MappedFiles(durability === 'sync');
+    if (attach) {
+      // A worker's handle on a store its owner shared: no lock, no recovery (attach()).
+      const ctl = new SharedControl(attach.control);
+      this.slot = ctl.takeSlot();
+      if (this.slot < 0)
+        throw new PmEHashError('PMEHASH_BUSY', `${this.dir}: already shared with ${MAX_THREADS} threads`);
+      this.lock = undefined;
+      this.repairs = [];
+      try {
+        const state = attachState(this.dir, this.files, ctl, this.slot);
+        this.words = new SharedWordStore(state, this.dir, ctl, ctl.keyCounter(this.slot));
+      } catch (err) {
+        ctl.releaseSlot(this.slot);
+        throw err instanceof PmEHashError ? err : ioError(`cannot attach to store ${this.dir}`, err);
+      }
+      return;
+    }
     if (options.create === false && !this.files.exists(filePath(this.dir, METADATA_FILE))) {
       // A folder that lost its metadata but keeps store files is corrupt, not absent.
       if (fs.existsSync(this.dir)) refuseLostMetadata(scanFolder(this.files, this.dir), this.dir);
@@ -169,7 +192,8 @@ export class PmEHash {
 
   /** Number of pairs in the store. */
   get size(): number {
-    return this.words.state.keys;
+    const s = this.words.state;
+    return s.shared ? s.shared.keys() : s.keys;
   }
 
   /**
@@ -178,7 +202,7 @@ export class PmEHash {
    */
   clear(): void {
     const cursor = new PairCursor();
-    const s = this.words.state;
+    const s = this.words.current();
     while (cursor.next(s)) {
       for (let k = 0; k < cursor.batchSize; k++) this.words.removeWords(cursor.batch[4 * k], cursor.batch[4 * k + 1]);
     }
@@ -192,7 +216,7 @@ export class PmEHash {
    */
   *entries(): IterableIterator<[bigint, bigint]> {
     const cursor = new PairCursor();
-    while (cursor.next(this.words.state)) {
+    while (cursor.next(this.words.current())) {
       const n = cursor.batchSize;
       const batch = cursor.batch;
       for (let k = 0; k < n; k++) {
@@ -261,10 +285,51 @@ export class PmEHash {
     if (this.words.insertWords(kLo, kHi, vLo, vHi) !== 0) this.words.updateWords(kLo, kHi, vLo, vHi);
   }
 
+  // ---- worker threads ------------------------------------------------------------------------
+
+  /**
+   * Makes the store shareable with worker threads and returns what `postMessage` or
+   * `workerData` carries to them: `PmEHash.attach(handle)` in a worker gives a PmEHash on the
+   * same files. From then on every thread's operations synchronise through the handle's control
+   * block (README, "Threads"); share() again returns the same handle. The owner's close() is
+   * refused while workers are attached.
+   */
+  share(): ShareHandle {
+    if (this.lock === undefined)
+      throw new PmEHashError('PMEHASH_BUSY', 'only the thread that opened the store can share it');
+    const s = this.words.state;
+    if (!s.shared) {
+      const ctl = SharedControl.create();
+      ctl.globalDepth = s.globalDepth;
+      ctl.maxFileId = s.maxFileId;
+      ctl.bucketsAtDepth.set(s.bucketsAtDepth);
+      ctl.takeSlot(); // slot 0, the log record this thread already writes
+      ctl.keyCounter(0)[0] = s.keys;
+      s.bucketsAtDepth = ctl.bucketsAtDepth;
+      s.shared = ctl;
+      this.words = new SharedWordStore(s, this.dir, ctl, ctl.keyCounter(0));
+    }
+    return { kind: 'pmehash-share', dir: this.dir, durability: this.durability, control: s.shared!.buffer };
+  }
+
+  /** In a worker thread: the store another thread shared (`store.share()`). Close it when done. */
+  static attach(handle: ShareHandle): PmEHash {
+    if (
+      handle === null ||
+      typeof handle !== 'object' ||
+      handle.kind !== 'pmehash-share' ||
+      !(handle.control instanceof SharedArrayBuffer)
+    ) {
+      throw new TypeError('attach takes the handle returned by share()');
+    }
+    return new PmEHash({ dir: handle.dir, durability: handle.durability }, undefined, handle);
+  }
+
   // ---- whole-store operations ---------------------------------------------------------
 
   stats(): PmEHashStats {
-    const s = this.words.state;
+    const s = this.words.current();
+    const keys = s.shared ? s.shared.keys() : s.keys;
     let buckets = 0;
     for (let d = 0; d <= s.globalDepth; d++) buckets += s.bucketsAtDepth[d];
     return {
@@ -272,20 +337,40 @@ export class PmEHash {
       catalogSize: pow2(s.globalDepth),
       buckets,
       pageFiles: s.maxFileId - 1,
-      keys: s.keys,
-      loadFactor: s.keys / (buckets * BUCKET_KV_SLOTS),
+      keys,
+      loadFactor: keys / (buckets * BUCKET_KV_SLOTS),
     };
   }
 
-  /** Full consistency check; returns the problems found (empty when consistent). */
+  /**
+   * Full consistency check; returns the problems found (empty when consistent). Of a shared
+   * store, only while no thread is writing.
+   */
   check(): string[] {
-    return checkStore(this.words.state);
+    return checkStore(this.words.current());
   }
 
   /** Releases the store. In 'sync' mode everything is written back first. */
   close(): void {
     if (this.words.isClosed) return;
     const s = this.words.state;
+    const attached = s.shared ? s.shared.slotsInUse() - 1 : 0;
+    if (this.lock !== undefined && attached > 0) {
+      throw new PmEHashError(
+        'PMEHASH_BUSY',
+        `${this.dir}: ${attached} worker handle(s) still attached; close them first`,
+      );
+    }
+    if (this.lock === undefined) {
+      // A worker's handle: give back its mappings and its slot; the owner keeps the store open.
+      s.pages.release();
+      s.catalog.release();
+      this.words.detach();
+      s.shared!.releaseSlot(this.slot);
+      return;
+    }
+    // The last thread of a shared store gives the catalog file back what it no longer uses.
+    if (s.shared) shrinkCatalog(s, pow2(s.shared.globalDepth));
     if (this.durability === 'sync') {
       s.pages.flush();
       s.catalog.flush();
@@ -301,6 +386,8 @@ export class PmEHash {
   /** Deletes every file of the store (the course's spelling); other files in the folder stay. */
   selfDestory(): void {
     this.assertOpen();
+    if (this.lock === undefined)
+      throw new PmEHashError('PMEHASH_BUSY', 'only the thread that opened the store can destroy it');
     this.close(); // also releases the lock
     removeStoreFiles(this.files, this.dir);
   }

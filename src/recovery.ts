@@ -177,8 +177,12 @@ export function recoverStore(dir: string, files: StoreFiles, contents: FolderCon
 function checkFiles(files: StoreFiles, dir: string, header: EhashMetadata, contents: FolderContents): void {
   if (!contents.hasCatalog) throw new PmEHashCorruptError(CATALOG_FILE, 'missing', { dir });
   const catalogBytes = files.size(filePath(dir, CATALOG_FILE));
+  // 2^k entries for some k >= G: a crash between a doubling's growth and its commit leaves
+  // 2^(G+1), and a store shared by threads does not shrink the file while they map it.
   const live = header.catalogSize * CATALOG_ENTRY_SIZE;
-  if (catalogBytes !== live && catalogBytes !== 2 * live) {
+  const entries = catalogBytes / CATALOG_ENTRY_SIZE;
+  const powerOfTwo = Number.isInteger(entries) && entries > 0 && (entries & (entries - 1)) === 0;
+  if (catalogBytes < live || !powerOfTwo || entries > 2 * pow2(MAX_GLOBAL_DEPTH)) {
     throw new PmEHashCorruptError(
       CATALOG_FILE,
       `size is ${catalogBytes} bytes, expected ${live} (2^${header.globalDepth} entries of ${CATALOG_ENTRY_SIZE} bytes)`,

@@ -6,6 +6,7 @@ import type { DataPages } from './data-page';
 import type { FreeList } from './free-list';
 import type { StoreFiles } from './mapped-files';
 import type { MetadataFile } from './metadata';
+import type { SharedControl } from './shared-control';
 
 export interface StoreState {
   /** The store folder. */
@@ -24,4 +25,10 @@ export interface StoreState {
   bucketsAtDepth: Int32Array;
   /** What recovery repaired (empty after a clean shutdown). */
   repairs: string[];
+  /**
+   * Set once the store is shared with worker threads (PmEHash#share): then globalDepth,
+   * maxFileId and bucketsAtDepth are the control block's, keys are counted per thread there,
+   * and this thread's copies are refreshed from it (shared-structure.ts).
+   */
+  shared?: SharedControl;
 }

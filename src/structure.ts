@@ -30,10 +30,34 @@ export function split(s: StoreState, i: number, fileId: number, offset: number):
 
   const nFileId = s.pages.fileIdOfBucket(id);
   const nOffset = s.pages.offsetOfBucket(id);
+  fillNewBucket(s, fileId, offset, nFileId, nOffset, d); // step 3
+  s.meta.beginLog(LogOp.Split, fileId, offset, nFileId, nOffset, d, pattern); // step 4
+  s.catalog.redirect(pow2(s.globalDepth), d + 1, pattern | pow2(d), nFileId, nOffset); // step 5
+  finishOldBucket(s, fileId, offset, d); // step 6
+  s.meta.endLog(); // step 7
+  s.bucketsAtDepth[d]--;
+  s.bucketsAtDepth[d + 1] += 2;
+}
+
+/** Bits of B leaving it in the split under way, and their checksum part (set by fillNewBucket). */
+const leaving = new Int32Array(2);
+
+/**
+ * Split step 3: copies into the new bucket N the keys of the full bucket B whose hash bit d is
+ * 1, with their checksum, local depth d+1, and persists N.
+ */
+export function fillNewBucket(
+  s: StoreState,
+  fileId: number,
+  offset: number,
+  nFileId: number,
+  nOffset: number,
+  d: number,
+): void {
+  const w = s.pages.words[fileId];
+  const b = offset >>> 2;
   const nw = s.pages.words[nFileId];
   const nb = nOffset >>> 2;
-  // Step 3.
-  const word = w[b + BITMAP]; // B is full: every slot j is used
   let moved = 0; // used bits leaving B
   let movedCheck = 0; // their checksum contributions in B
   let nWord = 0; // N's bitmap word: used bits and checksum
@@ -56,15 +80,17 @@ export function split(s: StoreState, i: number, fileId: number, offset: number):
   nw[nb + BITMAP] = nWord;
   nw[nb + DEPTH] = d + 1;
   s.pages.persistBucket(nFileId, nOffset);
+  leaving[0] = moved;
+  leaving[1] = movedCheck;
+}
 
-  s.meta.beginLog(LogOp.Split, fileId, offset, nFileId, nOffset, d, pattern); // step 4
-  s.catalog.redirect(pow2(s.globalDepth), d + 1, pattern | pow2(d), nFileId, nOffset); // step 5
-  w[b + BITMAP] = (word & ~moved) ^ movedCheck; // step 6
+/** Split step 6: clears from B the keys fillNewBucket moved, sets its local depth d+1, persists B. */
+export function finishOldBucket(s: StoreState, fileId: number, offset: number, d: number): void {
+  const w = s.pages.words[fileId];
+  const b = offset >>> 2;
+  w[b + BITMAP] = (w[b + BITMAP] & ~leaving[0]) ^ leaving[1]; // B was full: every slot j was used
   w[b + DEPTH] = d + 1;
   s.pages.persistRange(fileId, offset, BUCKET_SIZE);
-  s.meta.endLog(); // step 7
-  s.bucketsAtDepth[d]--;
-  s.bucketsAtDepth[d + 1] += 2;
 }
 
 /**
@@ -112,7 +138,7 @@ export function halveUnusedLevels(s: StoreState): number {
 }
 
 /** FORMAT.md, catalog doubling: steps 1-2. */
-function doubleCatalog(s: StoreState): void {
+export function doubleCatalog(s: StoreState): void {
   if (s.globalDepth >= MAX_GLOBAL_DEPTH) {
     throw new PmEHashError(
       'PMEHASH_FULL',
@@ -158,7 +184,7 @@ function allocateBucket(s: StoreState): number {
 }
 
 /** FORMAT.md, page allocation: steps 1-2; the new page's slots join the free list. */
-function addPage(s: StoreState): void {
+export function addPage(s: StoreState): void {
   const fileId = s.maxFileId;
   try {
     s.pages.createPage(fileId);
@@ -169,6 +195,7 @@ function addPage(s: StoreState): void {
   s.files.syncFolder(s.dir); // the new name must be durable before the commit names it
   s.meta.commit(fileId + 1, s.globalDepth);
   s.maxFileId = fileId + 1;
+  if (s.shared) return; // threads take slots from the page bitmaps (shared-structure.ts)
   for (let slot = 0; slot < s.pages.bucketsPerPage; slot++) {
     s.freeList.put(s.pages.bucketId(fileId, s.pages.bucketOffset(slot)));
   }

@@ -21,15 +21,15 @@ import type { StoreState } from './store-state';
 import { mergeEmpty, split } from './structure';
 
 export class WordStore {
-  private mask: number;
+  protected mask: number;
   /** Hot-path copies of s.catalog.words and s.pages.words (refreshed when the catalog is remapped). */
-  private cat: Uint32Array;
-  private pageWords: Uint32Array[];
-  private closed = false;
+  protected cat: Uint32Array;
+  protected pageWords: Uint32Array[];
+  protected closed = false;
 
   constructor(
-    private s: StoreState,
-    private readonly dir: string,
+    protected s: StoreState,
+    protected readonly dir: string,
   ) {
     this.mask = pow2(s.globalDepth) - 1;
     this.cat = s.catalog.words;
@@ -40,6 +40,11 @@ export class WordStore {
   get state(): StoreState {
     if (this.closed) throw this.closedError();
     return this.s;
+  }
+
+  /** The state, with this thread's view of a shared store brought up to date first. */
+  current(): StoreState {
+    return this.state;
   }
 
   get isClosed(): boolean {
@@ -59,7 +64,7 @@ export class WordStore {
   }
 
   /** Re-reads what the hot path caches after the catalog may have doubled, halved or moved. */
-  private refresh(): void {
+  protected refresh(): void {
     this.mask = pow2(this.s.globalDepth) - 1;
     this.cat = this.s.catalog.words;
   }

@@ -1,0 +1,207 @@
+// Splits, merges and catalog resizing for a store shared by threads: the steps of structure.ts,
+// in the same persist order (FORMAT.md), under the locks of the control block (FORMAT.md,
+// "Threads"). Lock order: a bucket's stripe, then the structure lock, then the catalog lock;
+// the catalog lock is never held while waiting for the structure lock, and no one waits for a
+// bucket lock while holding anything (a merge only tries its buddy's).
+
+import { BUCKET_SIZE, LogOp } from '../include-types/layout';
+import { pow2 } from './bits';
+import { BITMAP, DEPTH, USED } from './bucket';
+import type { SharedControl } from './shared-control';
+import type { StoreState } from './store-state';
+import { addPage, doubleCatalog, fillNewBucket, finishOldBucket } from './structure';
+
+/** The lock id of the bucket at (fileId, offset): equal buckets, equal ids; collisions only share a lock. */
+export function lockIdOf(fileId: number, offset: number): number {
+  return Math.imul(fileId, 0x9e3779b1) ^ (offset >>> 8);
+}
+
+/** Brings this thread's copies up to date with the control block: depth, catalog and page mappings. */
+export function syncWithControl(s: StoreState, ctl: SharedControl): void {
+  s.globalDepth = ctl.globalDepth;
+  s.catalog.ensureCapacity(pow2(s.globalDepth));
+  const maxFileId = ctl.maxFileId;
+  for (let id = s.pages.pageCount + 1; id < maxFileId; id++) s.pages.mapPage(id);
+  s.maxFileId = maxFileId;
+}
+
+/**
+ * Splits the full bucket B at (fileId, offset), reached from catalog index i; the caller holds
+ * B's lock. FORMAT.md, split: steps 1-2 under the structure lock (which also counts the two
+ * buckets at depth d+1 at once, so that no halving can drop that depth meanwhile), step 5 under
+ * the shared catalog lock with the current depth.
+ */
+export function sharedSplit(s: StoreState, ctl: SharedControl, i: number, fileId: number, offset: number): void {
+  const d = s.pages.words[fileId][(offset >>> 2) + DEPTH];
+  const pattern = i & (pow2(d) - 1);
+  let nFileId: number;
+  let nOffset: number;
+  ctl.lockStructure();
+  try {
+    syncWithControl(s, ctl);
+    const id = takeBucketSlot(s, ctl); // step 1
+    nFileId = s.pages.fileIdOfBucket(id);
+    nOffset = s.pages.offsetOfBucket(id);
+    if (d === s.globalDepth) {
+      // step 2
+      ctl.beginCatalogChange();
+      try {
+        doubleCatalog(s);
+        ctl.globalDepth = s.globalDepth;
+      } catch (err) {
+        s.pages.setUsed(nFileId, s.pages.slotOf(nOffset), false);
+        throw err;
+      } finally {
+        ctl.endCatalogChange();
+      }
+    }
+    Atomics.sub(ctl.bucketsAtDepth, d, 1);
+    Atomics.add(ctl.bucketsAtDepth, d + 1, 2);
+  } finally {
+    ctl.unlockStructure();
+  }
+  fillNewBucket(s, fileId, offset, nFileId, nOffset, d); // step 3
+  s.meta.beginLog(LogOp.Split, fileId, offset, nFileId, nOffset, d, pattern); // step 4
+  redirect(s, ctl, d + 1, pattern | pow2(d), nFileId, nOffset); // step 5
+  finishOldBucket(s, fileId, offset, d); // step 6
+  s.meta.endLog(); // step 7
+}
+
+/**
+ * After a remove emptied the bucket reached from catalog index i (the caller holds no lock):
+ * merges it with its buddy, and the survivor with its own, while one of a pair is empty and both
+ * locks can be had at once; a buddy that is busy ends the merging (the empty bucket stays, and
+ * a later remove may merge it). Then halves the catalog while no bucket has depth G.
+ * FORMAT.md, merge and catalog halving.
+ */
+export function sharedMergeEmpty(s: StoreState, ctl: SharedControl, i: number): void {
+  for (;;) {
+    syncWithControl(s, ctl);
+    const xFile = s.catalog.fileId(i & (pow2(s.globalDepth) - 1));
+    const xOffset = s.catalog.offset(i & (pow2(s.globalDepth) - 1));
+    const xId = lockIdOf(xFile, xOffset);
+    const xHeld = ctl.tryLockBucket(xId);
+    if (xHeld === 0) break;
+    let yId = -1;
+    let yHeld = 0;
+    try {
+      // Under X's lock, the entry must still lead to X, with no redirect under way.
+      if (!entryIs(s, ctl, i, xFile, xOffset)) break;
+      const xw = s.pages.words[xFile];
+      const d = xw[(xOffset >>> 2) + DEPTH];
+      if (d === 0) break;
+      const pattern = i & (pow2(d) - 1);
+      const buddy = pattern ^ pow2(d - 1);
+      const yFile = s.catalog.fileId(buddy);
+      const yOffset = s.catalog.offset(buddy);
+      yId = lockIdOf(yFile, yOffset);
+      if (!ctl.sameStripe(xId, yId)) {
+        yHeld = ctl.tryLockBucket(yId);
+        if (yHeld === 0) break;
+        if (!entryIs(s, ctl, buddy, yFile, yOffset)) break;
+      }
+      const yw = s.pages.words[yFile];
+      if (yw[(yOffset >>> 2) + DEPTH] !== d) break;
+      const xEmpty = (xw[(xOffset >>> 2) + BITMAP] & USED) === 0;
+      if (!xEmpty && (yw[(yOffset >>> 2) + BITMAP] & USED) !== 0) break;
+      const [eFile, eOffset, ePattern, sFile, sOffset, sw] = xEmpty
+        ? [xFile, xOffset, pattern, yFile, yOffset, yw]
+        : [yFile, yOffset, buddy, xFile, xOffset, xw];
+
+      s.meta.beginLog(LogOp.Merge, eFile, eOffset, sFile, sOffset, d, ePattern); // step 1
+      redirect(s, ctl, d, ePattern, sFile, sOffset); // step 2
+      sw[(sOffset >>> 2) + DEPTH] = d - 1; // step 3
+      s.pages.persistRange(sFile, sOffset, BUCKET_SIZE);
+      s.meta.endLog(); // step 4
+      ctl.lockStructure();
+      try {
+        s.pages.setUsed(eFile, s.pages.slotOf(eOffset), false); // step 5
+        ctl.allocationCursor = Math.min(ctl.allocationCursor, s.pages.bucketId(eFile, eOffset));
+        Atomics.sub(ctl.bucketsAtDepth, d, 2);
+        Atomics.add(ctl.bucketsAtDepth, d - 1, 1);
+      } finally {
+        ctl.unlockStructure();
+      }
+      i = pattern & (pow2(d - 1) - 1);
+    } finally {
+      if (yHeld !== 0) ctl.unlockBucket(yId, yHeld);
+      ctl.unlockBucket(xId, xHeld);
+    }
+  }
+  halveUnusedLevelsShared(s, ctl);
+}
+
+/**
+ * FORMAT.md, catalog halving, steps 1-2 for each level while no bucket has depth G. The file is
+ * not shrunk (step 3) while the store is shared: another thread may map the part that would go.
+ */
+function halveUnusedLevelsShared(s: StoreState, ctl: SharedControl): void {
+  if (ctl.bucketsAtDepth[ctl.globalDepth] !== 0 || ctl.globalDepth === 0) return;
+  ctl.lockStructure();
+  try {
+    syncWithControl(s, ctl);
+    while (s.globalDepth > 0 && ctl.bucketsAtDepth[s.globalDepth] === 0) {
+      ctl.beginCatalogChange();
+      try {
+        s.meta.commit(s.maxFileId, s.globalDepth - 1);
+        s.globalDepth--;
+        ctl.globalDepth = s.globalDepth;
+      } finally {
+        ctl.endCatalogChange();
+      }
+    }
+  } finally {
+    ctl.unlockStructure();
+  }
+}
+
+/** Whether catalog entry i (at the current depth) leads to (fileId, offset), no redirect being under way. */
+function entryIs(s: StoreState, ctl: SharedControl, i: number, fileId: number, offset: number): boolean {
+  if (ctl.redirectsStarted() !== ctl.redirectsFinished()) return false;
+  const e = i & (pow2(s.globalDepth) - 1);
+  return s.catalog.fileId(e) === fileId && s.catalog.offset(e) === offset;
+}
+
+/** Step "point entries at a bucket", under the shared catalog lock, at the depth current then. */
+function redirect(
+  s: StoreState,
+  ctl: SharedControl,
+  depth: number,
+  pattern: number,
+  fileId: number,
+  offset: number,
+): void {
+  ctl.beginRedirect();
+  try {
+    s.globalDepth = ctl.globalDepth;
+    s.catalog.ensureCapacity(pow2(s.globalDepth));
+    s.catalog.redirect(pow2(s.globalDepth), depth, pattern, fileId, offset);
+  } finally {
+    ctl.endRedirect();
+  }
+}
+
+/**
+ * FORMAT.md, split step 1 for threads: the next bucket slot whose page bitmap bit is clear,
+ * from the shared cursor on (a new page file when there is none), marked used. Under the
+ * structure lock.
+ */
+function takeBucketSlot(s: StoreState, ctl: SharedControl): number {
+  // No slot below the cursor is free: a merge that frees one moves the cursor back to it.
+  const slots = s.pages.pageCount * s.pages.bucketsPerPage;
+  for (let id = ctl.allocationCursor; id < slots; id++) {
+    const fileId = s.pages.fileIdOfBucket(id);
+    const slot = id % s.pages.bucketsPerPage;
+    if (!s.pages.isUsed(fileId, slot)) {
+      s.pages.setUsed(fileId, slot, true);
+      ctl.allocationCursor = id + 1;
+      return id;
+    }
+  }
+  addPage(s);
+  ctl.maxFileId = s.maxFileId;
+  const id = (s.maxFileId - 2) * s.pages.bucketsPerPage;
+  s.pages.setUsed(s.pages.fileIdOfBucket(id), 0, true);
+  ctl.allocationCursor = id + 1;
+  return id;
+}
