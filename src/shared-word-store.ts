@@ -199,7 +199,7 @@ export class SharedWordStore extends WordStore {
     const fileId = this.at[0];
     const offset = this.at[1];
     const id = this.at[2];
-    let emptied = false;
+    let emptied: boolean;
     try {
       const w = this.pageWords[fileId];
       const b = offset >>> 2;

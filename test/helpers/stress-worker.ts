@@ -103,7 +103,10 @@ function sharedOp(): void {
 
 try {
   // grow: mostly inserts; shrink: removes of own keys until few are left; then a mix
-  for (let i = 0; i < opsPerPhase; i++, summary.ops++) (i & 3) === 0 ? sharedOp() : ownOp(80);
+  for (let i = 0; i < opsPerPhase; i++, summary.ops++) {
+    if ((i & 3) === 0) sharedOp();
+    else ownOp(80);
+  }
   meet(1);
   summary.depths.push(store.stats().globalDepth);
   while (ownKeys.length > 50) {
@@ -115,7 +118,10 @@ try {
   }
   meet(2);
   summary.depths.push(store.stats().globalDepth);
-  for (let i = 0; i < opsPerPhase / 2; i++, summary.ops++) (i & 3) === 0 ? sharedOp() : ownOp(30);
+  for (let i = 0; i < opsPerPhase / 2; i++, summary.ops++) {
+    if ((i & 3) === 0) sharedOp();
+    else ownOp(30);
+  }
   summary.depths.push(store.stats().globalDepth);
   summary.own = [...own.entries()];
 } catch (err) {
