@@ -14,6 +14,7 @@ import { BUCKET_KV_SLOTS } from '../include-types/layout';
 import { pow2 } from './bits';
 import { BITMAP, DEPTH, KEY_HI, KEY_LO, USED, VALUE } from './bucket';
 import { hashKey } from './hash';
+import { SharedControl } from './shared-control';
 import { lockIdOf, syncWithControl } from './shared-structure';
 import type { StoreState } from './store-state';
 
@@ -56,7 +57,7 @@ export class PairCursor {
       const from = this.position;
       this.collect(w, b, from);
       // In a shared store, a bucket that changed while it was read is read again.
-      if (ctl && (ctl.version(lockId) !== version || ctl.redirectsStarted() !== ctl.redirectsFinished())) continue;
+      if (ctl && (ctl.version(lockId) !== version || SharedControl.busy(ctl.catalogWord()))) continue;
       // The bucket's range ends where its top `depth` bits (in reversed order) step up by one.
       const span = TWO_32 / pow2(depth);
       this.position = (Math.floor(from / span) + 1) * span;

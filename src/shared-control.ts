@@ -7,12 +7,13 @@
 //                          odd = held; every release adds 2, so a reader that sees the same even
 //                          value before and after its probe read a bucket nobody changed
 //   structure lock         serialises bucket-slot allocation, page files, metadata commits,
-//                          doubling and halving
-//   catalog lock           shared by threads redirecting catalog entries (splits, merges),
-//                          exclusive for doubling and halving
-//   redirects started/finished   bumped around every change of catalog entries or depth: a
-//                          lookup that saw them equal, and `started` unchanged after its probe,
-//                          read entries nobody was changing
+//                          doubling and halving, and the bucketsAtDepth counts
+//   catalog word           a readers-writer lock and a seqlock in one int32: bits 0-7 count the
+//                          threads redirecting entries (splits, merges: shared), bit 8 is set
+//                          during a doubling or halving (exclusive), and the bits above are an
+//                          epoch that every redirect and catalog change advances when it ends.
+//                          A lookup that saw no holder, and the same word after its probe, read
+//                          entries nobody was changing
 //   globalDepth, maxFileId, bucketsAtDepth[], the keys counted by each thread slot, the
 //   thread slots in use, the allocation cursor
 //
@@ -31,9 +32,13 @@ const SPIN_TIMEOUT_MS = 2000;
 // lines of their own (16 words apart).
 const LINE = 16;
 const STRUCTURE_LOCK = 0;
-const CATALOG_LOCK = LINE; // >= 0: number of sharers; -1: held exclusively
-const STARTED = 2 * LINE;
-const FINISHED = 3 * LINE;
+/** Word index of the catalog word (hot paths read it from `words` directly). */
+export const CATALOG = LINE;
+const SHARERS = 0xff; // catalog word: threads redirecting entries
+const EXCLUSIVE = 0x100; // catalog word: a doubling or halving under way
+/** Bits of the catalog word that say a redirect or catalog change is under way. */
+export const CATALOG_BUSY = SHARERS | EXCLUSIVE;
+const EPOCH = 0x200; // catalog word: one end of a redirect or catalog change
 const GLOBAL_DEPTH = 4 * LINE;
 const MAX_FILE_ID = GLOBAL_DEPTH + 1;
 const ALLOC_CURSOR = GLOBAL_DEPTH + 2;
@@ -41,7 +46,8 @@ const SLOTS_IN_USE = GLOBAL_DEPTH + 3; // bitmap over two words
 const PAUSE = GLOBAL_DEPTH + 5; // always 0: Atomics.wait on it is a timed pause
 const BUCKETS_AT_DEPTH = 5 * LINE; // MAX_GLOBAL_DEPTH + 2 words
 const KEYS = BUCKETS_AT_DEPTH + 2 * LINE; // one line per thread slot
-const LOCKS = KEYS + MAX_THREADS * LINE;
+/** Word index of the first lock stripe (hot paths index `words` directly). */
+export const LOCKS = KEYS + MAX_THREADS * LINE;
 const WORDS = LOCKS + LOCK_STRIPES;
 
 /** What a worker needs to attach: structured-cloneable (postMessage, workerData). */
@@ -162,8 +168,13 @@ export class SharedControl {
     return 0;
   }
 
+  /**
+   * A plain store, not Atomics.store (a full barrier on x86-64): x86-64 keeps stores in order,
+   * so every write made under the lock is visible before the new version, and V8 does not move
+   * stores past one another.
+   */
   unlockBucket(id: number, held: number): void {
-    Atomics.store(this.words, LOCKS + (id & (LOCK_STRIPES - 1)), held + 1);
+    this.words[LOCKS + (id & (LOCK_STRIPES - 1))] = held + 1;
   }
 
   /** Whether buckets a and b share a lock stripe. */
@@ -183,41 +194,47 @@ export class SharedControl {
     Atomics.store(this.words, STRUCTURE_LOCK, 0);
   }
 
-  /** Shared hold of the catalog, for redirecting entries; counts a redirect as started. */
+  /** Shared hold of the catalog, for redirecting entries (at most 255 threads at once). */
   beginRedirect(): void {
     for (let spins = 0; ; spins++) {
-      const n = Atomics.load(this.words, CATALOG_LOCK);
-      if (n >= 0 && Atomics.compareExchange(this.words, CATALOG_LOCK, n, n + 1) === n) break;
+      const w = Atomics.load(this.words, CATALOG);
+      if ((w & EXCLUSIVE) === 0 && Atomics.compareExchange(this.words, CATALOG, w, w + 1) === w) return;
       if (spins > 1000) this.backOff(spins, 'the catalog lock');
     }
-    Atomics.add(this.words, STARTED, 1);
   }
 
+  /** Ends a redirect: one sharer less, and the epoch advances (in one add). */
   endRedirect(): void {
-    Atomics.add(this.words, FINISHED, 1);
-    Atomics.sub(this.words, CATALOG_LOCK, 1);
+    Atomics.add(this.words, CATALOG, EPOCH - 1);
   }
 
   /** Exclusive hold of the catalog (doubling, halving), once the sharers are gone. */
   beginCatalogChange(): void {
-    for (let spins = 0; Atomics.compareExchange(this.words, CATALOG_LOCK, 0, -1) !== 0; spins++) {
+    for (let spins = 0; ; spins++) {
+      const w = Atomics.load(this.words, CATALOG);
+      if ((w & (SHARERS | EXCLUSIVE)) === 0 && Atomics.compareExchange(this.words, CATALOG, w, w | EXCLUSIVE) === w)
+        return;
       if (spins > 1000) this.backOff(spins, 'the catalog lock');
     }
-    Atomics.add(this.words, STARTED, 1);
   }
 
   endCatalogChange(): void {
-    Atomics.add(this.words, FINISHED, 1);
-    Atomics.store(this.words, CATALOG_LOCK, 0);
+    Atomics.add(this.words, CATALOG, EPOCH - EXCLUSIVE);
   }
 
-  /** Redirects started so far (a lookup snapshots it). */
-  redirectsStarted(): number {
-    return Atomics.load(this.words, STARTED);
+  /** The catalog word: a lookup snapshots it, and it is stable while it has no holder. */
+  catalogWord(): number {
+    return Atomics.load(this.words, CATALOG);
   }
 
-  redirectsFinished(): number {
-    return Atomics.load(this.words, FINISHED);
+  /** Whether a catalog word shows a redirect or catalog change under way. */
+  static busy(word: number): boolean {
+    return (word & (SHARERS | EXCLUSIVE)) !== 0;
+  }
+
+  /** The lock stripe word of bucket `id` (the prefetch of a batch touches it). */
+  stripeWord(id: number): number {
+    return this.words[LOCKS + (id & (LOCK_STRIPES - 1))];
   }
 
   private deadline = 0;

@@ -7,7 +7,7 @@
 import { BUCKET_SIZE, LogOp } from '../include-types/layout';
 import { pow2 } from './bits';
 import { BITMAP, DEPTH, USED } from './bucket';
-import type { SharedControl } from './shared-control';
+import { SharedControl } from './shared-control';
 import type { StoreState } from './store-state';
 import { addPage, doubleCatalog, fillNewBucket, finishOldBucket } from './structure';
 
@@ -55,8 +55,8 @@ export function sharedSplit(s: StoreState, ctl: SharedControl, i: number, fileId
         ctl.endCatalogChange();
       }
     }
-    Atomics.sub(ctl.bucketsAtDepth, d, 1);
-    Atomics.add(ctl.bucketsAtDepth, d + 1, 2);
+    ctl.bucketsAtDepth[d]--; // under the structure lock, like every change of these counts
+    ctl.bucketsAtDepth[d + 1] += 2;
   } finally {
     ctl.unlockStructure();
   }
@@ -117,8 +117,8 @@ export function sharedMergeEmpty(s: StoreState, ctl: SharedControl, i: number): 
       try {
         s.pages.setUsed(eFile, s.pages.slotOf(eOffset), false); // step 5
         ctl.allocationCursor = Math.min(ctl.allocationCursor, s.pages.bucketId(eFile, eOffset));
-        Atomics.sub(ctl.bucketsAtDepth, d, 2);
-        Atomics.add(ctl.bucketsAtDepth, d - 1, 1);
+        ctl.bucketsAtDepth[d] -= 2;
+        ctl.bucketsAtDepth[d - 1]++;
       } finally {
         ctl.unlockStructure();
       }
@@ -157,7 +157,7 @@ function halveUnusedLevelsShared(s: StoreState, ctl: SharedControl): void {
 
 /** Whether catalog entry i (at the current depth) leads to (fileId, offset), no redirect being under way. */
 function entryIs(s: StoreState, ctl: SharedControl, i: number, fileId: number, offset: number): boolean {
-  if (ctl.redirectsStarted() !== ctl.redirectsFinished()) return false;
+  if (SharedControl.busy(ctl.catalogWord())) return false;
   const e = i & (pow2(s.globalDepth) - 1);
   return s.catalog.fileId(e) === fileId && s.catalog.offset(e) === offset;
 }

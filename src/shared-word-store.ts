@@ -10,14 +10,20 @@ import { BUCKET_FULL_BITMAP, BUCKET_SIZE, LogOp, WORD } from '../include-types/l
 import { firstFree } from './bits';
 import { BITMAP, DEPTH, findKey, slotCheck, USED, VALUE, writeSlot } from './bucket';
 import { hashKey } from './hash';
-import type { SharedControl } from './shared-control';
+import { CATALOG, CATALOG_BUSY, LOCK_STRIPES, LOCKS, SharedControl } from './shared-control';
 import { lockIdOf, sharedMergeEmpty, sharedSplit, syncWithControl } from './shared-structure';
 import type { StoreState } from './store-state';
 import { WordStore } from './word-store';
 
 export class SharedWordStore extends WordStore {
-  /** redirectsStarted when this thread's view was last brought up to date. */
+  /** The catalog word when this thread's view was last brought up to date. */
   private seen = -1;
+  /** The control block's words: the hot paths read and lock through them without calls. */
+  private readonly control: Int32Array;
+  /** The bucket lockKeyBucket locked: its address and its lock stripe's word index. */
+  private lockedFile = 0;
+  private lockedOffset = 0;
+  private lockedStripe = 0;
 
   constructor(
     s: StoreState,
@@ -27,23 +33,25 @@ export class SharedWordStore extends WordStore {
     private readonly keyCount: Int32Array,
   ) {
     super(s, dir);
+    this.control = ctl.words;
   }
 
   /**
    * Waits until no redirect is under way, brings this thread's view up to date if any happened
-   * since it last looked, and returns the redirect counter to check against after the probe.
+   * since it last looked, and returns the catalog word to check against after the probe.
    */
   private settle(): number {
     for (let spins = 0; ; spins++) {
-      const started = this.ctl.redirectsStarted();
-      if (this.ctl.redirectsFinished() === started) {
-        if (started !== this.seen) {
+      // A plain load (Atomics.load is a call): the check after the probe is the atomic one.
+      const word = this.control[CATALOG];
+      if ((word & CATALOG_BUSY) === 0) {
+        if (word !== this.seen) {
           syncWithControl(this.s, this.ctl);
           this.refresh();
           this.pageWords = this.s.pages.words;
-          this.seen = started;
+          this.seen = word;
         }
-        return started;
+        return word;
       }
       if (spins > 1000) this.ctl.backOff(spins, 'a catalog change');
     }
@@ -76,14 +84,14 @@ export class SharedWordStore extends WordStore {
         this.mapNewPages();
         continue;
       }
-      const id = lockIdOf(fileId, offset);
-      const version = this.ctl.version(id);
+      const stripe = LOCKS + (lockIdOf(fileId, offset) & (LOCK_STRIPES - 1));
+      const version = this.control[stripe]; // plain, as in settle; checked atomically below
       if ((version & 1) !== 0) continue; // a writer holds the bucket
       const b = offset >>> 2;
       const j = findKey(w, b, kLo, kHi);
       const vLo = j < 0 ? 0 : w[b + VALUE + 2 * j];
       const vHi = j < 0 ? 0 : w[b + VALUE + 2 * j + 1];
-      if (this.ctl.version(id) !== version || this.ctl.redirectsStarted() !== started) continue;
+      if (Atomics.load(this.control, stripe) !== version || Atomics.load(this.control, CATALOG) !== started) continue;
       if (j < 0) return -1;
       out[0] = vLo;
       out[1] = vHi;
@@ -91,24 +99,27 @@ export class SharedWordStore extends WordStore {
     }
   }
 
+  /** As WordStore's, and the buckets' lock stripes too; with this thread's view as it is. */
   override prefetchWords(lo: Uint32Array, hi: Uint32Array, from: number, to: number): number {
-    this.settle();
     let sink = 0;
     for (let i = from; i < to; i++) {
       const e = (hashKey(lo[i], hi[i]) & this.mask) * 2;
-      const w = this.pageWords[this.cat[e]];
-      if (w !== undefined) sink ^= w[this.cat[e + 1] >>> 2];
+      const fileId = this.cat[e];
+      const offset = this.cat[e + 1];
+      const w = this.pageWords[fileId];
+      if (w !== undefined) sink ^= w[offset >>> 2] ^ this.ctl.stripeWord(lockIdOf(fileId, offset));
     }
     return sink;
   }
 
   /**
-   * Locks the bucket of hash h and returns the lock's held value, with the bucket's address in
-   * `at` (fileId, offset, lock id); the catalog entry is checked to still lead there.
+   * Locks the bucket of hash h and returns the lock's held value, with the bucket's address and
+   * stripe in the locked* fields; the catalog entry is checked to still lead there.
    */
   private lockKeyBucket(h: number): number {
+    const control = this.control;
     for (;;) {
-      this.settle();
+      const started = this.settle();
       const e = (h & this.mask) * 2;
       const fileId = this.cat[e];
       const offset = this.cat[e + 1];
@@ -117,33 +128,32 @@ export class SharedWordStore extends WordStore {
         continue;
       }
       const id = lockIdOf(fileId, offset);
-      const held = this.ctl.lockBucket(id);
-      // Nothing can redirect entries to or from a locked bucket; with no redirect of other
-      // entries under way, an entry read now is whole, and still this bucket's, or not.
-      if (
-        this.ctl.redirectsStarted() === this.ctl.redirectsFinished() &&
-        this.cat[e] === fileId &&
-        this.cat[e + 1] === offset
-      ) {
-        this.at[0] = fileId;
-        this.at[1] = offset;
-        this.at[2] = id;
+      const stripe = LOCKS + (id & (LOCK_STRIPES - 1));
+      const v = control[stripe];
+      const held =
+        (v & 1) === 0 && Atomics.compareExchange(control, stripe, v, v + 1) === v ? v + 1 : this.ctl.lockBucket(id);
+      // Nothing can redirect entries to or from a locked bucket. If no redirect started since
+      // this thread's view was made (settle), the entry read with its depth still leads to the
+      // key's bucket; otherwise (a doubling, or a split of this bucket before the lock was had)
+      // look again.
+      if (Atomics.load(control, CATALOG) === started) {
+        this.lockedFile = fileId;
+        this.lockedOffset = offset;
+        this.lockedStripe = stripe;
         return held;
       }
-      this.ctl.unlockBucket(id, held);
+      control[stripe] = held + 1;
     }
   }
-
-  private readonly at = new Int32Array(3);
 
   override insertWords(kLo: number, kHi: number, vLo: number, vHi: number): number {
     if (this.closed) throw this.closedError();
     const h = hashKey(kLo, kHi);
     for (;;) {
       const held = this.lockKeyBucket(h);
-      const fileId = this.at[0];
-      const offset = this.at[1];
-      const id = this.at[2];
+      const fileId = this.lockedFile;
+      const offset = this.lockedOffset;
+      const stripe = this.lockedStripe;
       try {
         const w = this.pageWords[fileId];
         const b = offset >>> 2;
@@ -161,7 +171,7 @@ export class SharedWordStore extends WordStore {
         this.keyCount[0]++;
         return 0;
       } finally {
-        this.ctl.unlockBucket(id, held);
+        this.control[stripe] = held + 1; // unlock (SharedControl.unlockBucket)
       }
     }
   }
@@ -170,9 +180,9 @@ export class SharedWordStore extends WordStore {
     if (this.closed) throw this.closedError();
     const h = hashKey(kLo, kHi);
     const held = this.lockKeyBucket(h);
-    const fileId = this.at[0];
-    const offset = this.at[1];
-    const id = this.at[2];
+    const fileId = this.lockedFile;
+    const offset = this.lockedOffset;
+    const stripe = this.lockedStripe;
     try {
       const w = this.pageWords[fileId];
       const b = offset >>> 2;
@@ -188,7 +198,7 @@ export class SharedWordStore extends WordStore {
       this.s.meta.endLog();
       return 0;
     } finally {
-      this.ctl.unlockBucket(id, held);
+      this.control[stripe] = held + 1; // unlock (SharedControl.unlockBucket)
     }
   }
 
@@ -196,9 +206,9 @@ export class SharedWordStore extends WordStore {
     if (this.closed) throw this.closedError();
     const h = hashKey(kLo, kHi);
     const held = this.lockKeyBucket(h);
-    const fileId = this.at[0];
-    const offset = this.at[1];
-    const id = this.at[2];
+    const fileId = this.lockedFile;
+    const offset = this.lockedOffset;
+    const stripe = this.lockedStripe;
     let emptied: boolean;
     try {
       const w = this.pageWords[fileId];
@@ -212,7 +222,7 @@ export class SharedWordStore extends WordStore {
       this.keyCount[0]--;
       emptied = (word & USED) === 0 && w[b + DEPTH] > 0;
     } finally {
-      this.ctl.unlockBucket(id, held);
+      this.control[stripe] = held + 1; // unlock (SharedControl.unlockBucket)
     }
     if (emptied) sharedMergeEmpty(this.s, this.ctl, h);
     return 0;

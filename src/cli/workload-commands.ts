@@ -6,12 +6,23 @@ import { defaultFolders } from '../files';
 import { generateWorkload, loadFile, runFile } from '../ycsb/generator';
 import { formatReport, jsonReport } from '../ycsb/report';
 import { runYcsb } from '../ycsb/runner';
+import { runYcsbThreads } from '../ycsb/thread-runner';
+import { MAX_THREADS } from '../shared-control';
 import { writeOut } from './output';
 import { DEFAULT_SEED, findWorkload, WORKLOADS, SCALE_WORKLOAD } from '../ycsb/workload-spec';
 
 function integer(value: string): number {
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
+  return n;
+}
+
+/** --threads: 1 .. MAX_THREADS - 1 (the thread that opens the store keeps a slot). */
+function threadCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n >= MAX_THREADS) {
+    throw new InvalidArgumentError(`expected an integer from 1 to ${MAX_THREADS - 1}`);
+  }
   return n;
 }
 
@@ -53,8 +64,9 @@ export function registerWorkloadCommands(program: Command): void {
     )
     .option('--check', 'run the full consistency check at the end', false)
     .option('--json', 'print one JSON object instead of the table', false)
+    .option('-t, --threads <n>', 'worker threads sharing the store (1: the calling thread alone)', threadCount, 1)
     .action(
-      (opts: {
+      async (opts: {
         workload?: string;
         workloadDir: string;
         load?: string;
@@ -63,6 +75,7 @@ export function registerWorkloadCommands(program: Command): void {
         durability: 'process' | 'sync';
         check: boolean;
         json: boolean;
+        threads: number;
       }) => {
         let { load, run } = opts;
         if (opts.workload) {
@@ -75,14 +88,16 @@ export function registerWorkloadCommands(program: Command): void {
         }
         if (!load || !run) throw new Error('need --workload NAME, or both --load FILE and --run FILE');
         fs.mkdirSync(opts.dir, { recursive: true });
-        const report = runYcsb({
+        const options = {
           loadFile: load,
           runFile: run,
           dir: opts.dir,
           durability: opts.durability,
           check: opts.check,
           progress: !opts.json,
-        });
+        };
+        const report =
+          opts.threads > 1 ? await runYcsbThreads({ ...options, threads: opts.threads }) : runYcsb(options);
         writeOut((opts.json ? jsonReport(report) : formatReport(report)) + '\n');
         const bad = report.reads.missed + report.reads.mismatched + (report.problems?.length ?? 0);
         if (bad > 0) process.exitCode = 1;

@@ -21,7 +21,7 @@ export function formatReport(r: YcsbReport): string {
   const s = r.stats;
   const lines = [
     `pmehash YCSB  load ${r.files.load}  run ${r.files.run}`,
-    `store ${r.dir} (durability ${r.durability})`,
+    `store ${r.dir} (durability ${r.durability}${r.threads > 1 ? `, ${r.threads} worker threads` : ''})`,
     '',
     table([
       ['phase', 'ops', 'seconds', 'ops/s', ...OP_NAMES, 'failed'],
@@ -29,6 +29,11 @@ export function formatReport(r: YcsbReport): string {
       phaseRow('run', r.run),
     ]),
     '',
+    ...(r.threads > 1
+      ? [
+          `threads   load ops per thread ${r.load.perThread!.map(int).join(', ')}; run ops per thread ${r.run.perThread!.map(int).join(', ')}`,
+        ]
+      : []),
     `reads     ${int(r.reads.found)} returned the expected value, ${int(r.reads.missed)} missed, ${int(r.reads.mismatched)} mismatched`,
     `store     global depth ${s.globalDepth}, ${int(s.buckets)} buckets, ${int(s.pageFiles)} page files, ${int(s.keys)} keys, load factor ${s.loadFactor.toFixed(3)}`,
     `parsing   ${(r.parse.bytes / 1e6).toFixed(1)} MB in ${r.parse.seconds.toFixed(3)} s (${int(r.parse.mbPerSec)} MB/s, not counted in the phases)`,

@@ -19,6 +19,8 @@ export interface PhaseReport {
   mix: Record<OpName, number>;
   /** Operations answered -1 (insert of a present key, update/delete of an absent one). */
   failed: number;
+  /** Operations each worker thread ran (multi-threaded runs only). */
+  perThread?: number[];
 }
 
 export type { ReadReport };
@@ -27,6 +29,8 @@ export interface YcsbReport {
   files: { load: string; run: string };
   dir: string;
   durability: Durability;
+  /** Worker threads that ran the phases (1: the calling thread alone). */
+  threads: number;
   parse: { bytes: number; seconds: number; mbPerSec: number };
   load: PhaseReport;
   run: PhaseReport;
@@ -148,6 +152,7 @@ export function runYcsb(options: YcsbOptions): YcsbReport {
       files: { load: options.loadFile, run: options.runFile },
       dir: store.dir,
       durability,
+      threads: 1,
       parse: {
         bytes: load.bytes + run.bytes,
         seconds: parseSeconds,

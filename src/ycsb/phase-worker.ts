@@ -1,0 +1,58 @@
+// A worker thread of a multi-threaded YCSB run (thread-runner.ts): attaches to the shared store,
+// then for each phase it is sent (its share of the operations and of the READ expectations)
+// says it is armed and waits at the start gate with the others, replays it with runPhase, and answers with its
+// report, its READ judgements and the moment it finished.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import { PmEHash } from '../pm-ehash';
+import type { ShareHandle } from '../shared-control';
+import type { ReadReport } from './expectations';
+import { runPhase } from './runner';
+import type { Workload } from './workload';
+
+export interface PhaseOrder {
+  workload: Workload;
+  expected: Uint8Array;
+  label: string;
+}
+
+export interface PhaseAnswer {
+  ops: number;
+  failed: number;
+  reads: ReadReport;
+  /** process.hrtime.bigint() when the thread finished, as a string. */
+  finished: string;
+  error?: string;
+}
+
+const { handle, gate } = workerData as { handle: ShareHandle; gate: SharedArrayBuffer };
+const start = new Int32Array(gate);
+const port = parentPort!;
+const store = PmEHash.attach(handle);
+let round = 0;
+port.postMessage('ready');
+
+port.on('message', (order: PhaseOrder | 'close') => {
+  if (order === 'close') {
+    store.close();
+    port.postMessage('closed');
+    port.close();
+    return;
+  }
+  round++;
+  port.postMessage('armed');
+  Atomics.wait(start, 0, round - 1); // released together: the runner sets the gate to `round`
+  const reads: ReadReport = { found: 0, missed: 0, mismatched: 0 };
+  try {
+    const report = runPhase(store, order.workload, order.expected, reads, order.label, false);
+    const answer: PhaseAnswer = {
+      ops: report.ops,
+      failed: report.failed,
+      reads,
+      finished: String(process.hrtime.bigint()),
+    };
+    port.postMessage(answer);
+  } catch (err) {
+    port.postMessage({ ops: 0, failed: 0, reads, finished: String(process.hrtime.bigint()), error: String(err) });
+  }
+});

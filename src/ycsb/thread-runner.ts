@@ -1,0 +1,171 @@
+// A YCSB run on N worker threads sharing one store (README, "Threads"). Parsing and the READ
+// expectations are done as for one thread, in file order; then each phase's operations are dealt
+// to the threads by a hash of the key that is independent of the catalog's (so each key's
+// operations stay in file order in one thread and every READ stays checkable, while threads
+// still meet in the same buckets). The threads start together at a gate; a phase lasts from
+// the gate's opening to the last thread's finish.
+
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { fmix32 } from '../hash';
+import { ExpectationTable, type ReadReport } from './expectations';
+import { parseWorkloadFile } from './parser';
+import type { PhaseAnswer, PhaseOrder } from './phase-worker';
+import { freshStore, type PhaseReport, type YcsbOptions, type YcsbReport } from './runner';
+import { OP_READ, type OpName, type Workload } from './workload';
+
+/** The thread (of n) that runs the operations on key (lo, hi). */
+export function threadOfKey(lo: number, hi: number, n: number): number {
+  return (fmix32(hi ^ fmix32(lo ^ 0x27d4eb2f)) >>> 0) % n;
+}
+
+interface Share {
+  workload: Workload;
+  expected: Uint8Array;
+}
+
+/** Deals `w` (and its READ expectations, in order) to n threads. */
+export function dealWorkload(w: Workload, expected: Uint8Array, n: number): Share[] {
+  const thread = new Uint8Array(w.count);
+  const counts = new Int32Array(n);
+  const readCounts = new Int32Array(n);
+  for (let i = 0; i < w.count; i++) {
+    const t = threadOfKey(w.keyLo[i], w.keyHi[i], n);
+    thread[i] = t;
+    counts[t]++;
+    if (w.ops[i] === OP_READ) readCounts[t]++;
+  }
+  const shares: Share[] = Array.from({ length: n }, (_, t) => ({
+    workload: {
+      ...w,
+      count: counts[t],
+      ops: new Uint8Array(counts[t]),
+      keyLo: new Uint32Array(counts[t]),
+      keyHi: new Uint32Array(counts[t]),
+    },
+    expected: new Uint8Array(readCounts[t]),
+  }));
+  const at = new Int32Array(n);
+  const readAt = new Int32Array(n);
+  let r = 0;
+  for (let i = 0; i < w.count; i++) {
+    const t = thread[i];
+    const share = shares[t];
+    share.workload.ops[at[t]] = w.ops[i];
+    share.workload.keyLo[at[t]] = w.keyLo[i];
+    share.workload.keyHi[at[t]] = w.keyHi[i];
+    at[t]++;
+    if (w.ops[i] === OP_READ) share.expected[readAt[t]++] = expected[r++];
+  }
+  return shares;
+}
+
+function mixOf(w: Workload): Record<OpName, number> {
+  const counts = [0, 0, 0, 0];
+  for (let i = 0; i < w.count; i++) counts[w.ops[i]]++;
+  return { INSERT: counts[0], READ: counts[1], UPDATE: counts[2], DELETE: counts[3] };
+}
+
+function next(worker: Worker): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: unknown) => {
+      worker.off('error', onError);
+      resolve(m);
+    };
+    const onError = (err: Error) => {
+      worker.off('message', onMessage);
+      reject(err);
+    };
+    worker.once('message', onMessage);
+    worker.once('error', onError);
+  });
+}
+
+export async function runYcsbThreads(options: YcsbOptions & { threads: number }): Promise<YcsbReport> {
+  const n = options.threads;
+  const durability = options.durability ?? 'process';
+  const parseStart = process.hrtime.bigint();
+  const load = parseWorkloadFile(options.loadFile);
+  const run = parseWorkloadFile(options.runFile);
+  const parseSeconds = Number(process.hrtime.bigint() - parseStart) / 1e9;
+  const table = new ExpectationTable(load.count + run.count);
+  const phases: Array<[string, Workload, Share[]]> = [
+    ['load', load, dealWorkload(load, table.replay(load), n)],
+    ['run', run, dealWorkload(run, table.replay(run), n)],
+  ];
+
+  const store = freshStore(options.dir, durability);
+  const gate = new SharedArrayBuffer(4);
+  const open = new Int32Array(gate);
+  const workers: Worker[] = [];
+  try {
+    const handle = store.share();
+    for (let t = 0; t < n; t++)
+      workers.push(new Worker(path.join(__dirname, 'phase-worker.js'), { workerData: { handle, gate } }));
+    await Promise.all(workers.map(next)); // 'ready': every thread has attached
+    const reads: ReadReport = { found: 0, missed: 0, mismatched: 0 };
+    const reports: Record<string, PhaseReport & { perThread: number[] }> = {};
+    for (const [round, [label, w, shares]] of phases.entries()) {
+      const armed = workers.map(next);
+      workers.forEach((worker, t) => {
+        const { workload, expected } = shares[t];
+        const order: PhaseOrder = { workload, expected, label };
+        const arrays = [workload.ops, workload.keyLo, workload.keyHi, expected];
+        worker.postMessage(
+          order,
+          arrays.map((a) => a.buffer as ArrayBuffer),
+        ); // moved, not copied
+      });
+      await Promise.all(armed); // every thread holds its share and waits at the gate
+      const answers = workers.map(next);
+      const started = process.hrtime.bigint();
+      Atomics.store(open, 0, round + 1);
+      Atomics.notify(open, 0);
+      const done = (await Promise.all(answers)) as PhaseAnswer[];
+      const error = done.find((a) => a.error)?.error;
+      if (error) throw new Error(`a YCSB thread failed: ${error}`);
+      const finished = done.reduce((m, a) => (BigInt(a.finished) > m ? BigInt(a.finished) : m), started);
+      const seconds = Number(finished - started) / 1e9;
+      for (const a of done) {
+        reads.found += a.reads.found;
+        reads.missed += a.reads.missed;
+        reads.mismatched += a.reads.mismatched;
+      }
+      reports[label] = {
+        ops: w.count,
+        seconds,
+        opsPerSec: w.count / seconds,
+        mix: mixOf(w),
+        failed: done.reduce((f, a) => f + a.failed, 0),
+        perThread: done.map((a) => a.ops),
+      };
+    }
+    await Promise.all(
+      workers.map((worker) => {
+        const closed = next(worker);
+        worker.postMessage('close');
+        return closed;
+      }),
+    );
+    const report: YcsbReport = {
+      files: { load: options.loadFile, run: options.runFile },
+      dir: store.dir,
+      durability,
+      threads: n,
+      parse: {
+        bytes: load.bytes + run.bytes,
+        seconds: parseSeconds,
+        mbPerSec: (load.bytes + run.bytes) / 1e6 / parseSeconds,
+      },
+      load: reports.load,
+      run: reports.run,
+      reads,
+      stats: store.stats(),
+    };
+    if (options.check) report.problems = store.check();
+    return report;
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+    store.close();
+  }
+}
