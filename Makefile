@@ -58,7 +58,7 @@ workload: build
 # Longer crash soaks than `make test` runs: 1,500 more crash points, every recovery of every
 # crashed store killed, power-loss images with more subsets, 200 random kills.
 crash-test: $(STAMP)
-	PMEHASH_SOAK=1 npx jest test/crash-points.test.ts test/power-loss.test.ts test/kill.test.ts
+	PMEHASH_SOAK=1 npx jest test/crash-points.test.ts test/power-loss.test.ts test/kill.test.ts test/thread-crash.test.ts
 
 # Every contender on the same workload (BENCH_WORKLOAD), in BENCH_RUNS rounds that each run every
 # contender once; the C contender (bench/same-layout.c) is compiled first, or skipped without a C
