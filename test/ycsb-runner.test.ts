@@ -145,3 +145,38 @@ test('pmehash ycsb on a malformed workload fails with file and line, and runs no
   expect(child.stdout).toBe('');
   expect(fs.readdirSync(dir)).toEqual([]); // parsing comes before the store is touched
 });
+
+test('pmehash ycsb --threads 2 deals the operations to two threads and still checks every READ', () => {
+  const spec = findWorkload('1w-rw-50-50')!;
+  const wl = tempDir('wl-threads');
+  generateWorkload(wl, spec, 1);
+  const dir = tempDir('ycsb-threads');
+  const child = runCompiled(CLI, [
+    'ycsb',
+    '--load',
+    loadFile(wl, spec),
+    '--run',
+    runFile(wl, spec),
+    '--dir',
+    dir,
+    '--threads',
+    '2',
+    '--json',
+    '--check',
+  ]);
+  expect(child.stderr).toBe('');
+  expect(child.status).toBe(0);
+  const report = JSON.parse(child.stdout);
+  expect(report.threads).toBe(2);
+  expect(report.load.perThread).toHaveLength(2);
+  expect(report.load.perThread[0] + report.load.perThread[1]).toBe(10_000);
+  expect(Math.min(...report.load.perThread)).toBeGreaterThan(4_000); // dealt evenly by key hash
+  expect(report.run.perThread[0] + report.run.perThread[1]).toBe(1_000);
+  expect(report.reads).toEqual({ found: 500, missed: 0, mismatched: 0 });
+  expect(report.problems).toEqual([]);
+  expect(report.stats.keys).toBe(10_000);
+  const reopened = new PmEHash({ dir });
+  expect(reopened.repairs).toEqual([]);
+  expect(reopened.size).toBe(10_000);
+  reopened.close();
+});
