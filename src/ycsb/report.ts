@@ -34,6 +34,11 @@ export function formatReport(r: YcsbReport): string {
           `threads   load ops per thread ${r.load.perThread!.map(int).join(', ')}; run ops per thread ${r.run.perThread!.map(int).join(', ')}`,
         ]
       : []),
+    ...(r.oneThread
+      ? [
+          `speed-up  ${r.threads} threads / 1 thread (same workload, unshared store): load ${(r.load.opsPerSec / r.oneThread.load.opsPerSec).toFixed(2)}x (${int(r.oneThread.load.opsPerSec)} ops/s on 1 thread), run ${(r.run.opsPerSec / r.oneThread.run.opsPerSec).toFixed(2)}x (${int(r.oneThread.run.opsPerSec)})`,
+        ]
+      : []),
     `reads     ${int(r.reads.found)} returned the expected value, ${int(r.reads.missed)} missed, ${int(r.reads.mismatched)} mismatched`,
     `store     global depth ${s.globalDepth}, ${int(s.buckets)} buckets, ${int(s.pageFiles)} page files, ${int(s.keys)} keys, load factor ${s.loadFactor.toFixed(3)}`,
     `parsing   ${(r.parse.bytes / 1e6).toFixed(1)} MB in ${r.parse.seconds.toFixed(3)} s (${int(r.parse.mbPerSec)} MB/s, not counted in the phases)`,

@@ -31,6 +31,8 @@ export interface YcsbReport {
   durability: Durability;
   /** Worker threads that ran the phases (1: the calling thread alone). */
   threads: number;
+  /** With threads > 1 from the command line: the same workload run by one thread, for the speed-up. */
+  oneThread?: { load: PhaseReport; run: PhaseReport };
   parse: { bytes: number; seconds: number; mbPerSec: number };
   load: PhaseReport;
   run: PhaseReport;
