@@ -78,10 +78,15 @@ bench-scale: build
 	$(NODE) dist/bench/scale.js --out bench/SCALE.md
 
 # The whole family, each workload in a fresh process: a warm-up run, then RUNS timed runs on
-# fresh stores; report/README.md (median, min, max per phase) and report/ops.svg (chart).
+# fresh stores; then the thread scaling of THREAD_WORKLOADS (comma-separated; empty: none): a
+# warm-up round and RUNS rounds of the unshared single thread, 1 and 2 worker threads, each run
+# in a fresh process. report/README.md (median, min, max per phase, speed-ups per round),
+# report/ops.svg and report/threads.svg (charts). 1000w-rw-50-50 in THREAD_WORKLOADS adds about
+# two minutes.
 RUNS ?= 5
+THREAD_WORKLOADS ?= 220w-rw-50-50
 report: build
-	$(NODE) dist/bench/report.js --runs $(RUNS)
+	$(NODE) dist/bench/report.js --runs $(RUNS) --thread-workloads '$(if $(THREAD_WORKLOADS),$(THREAD_WORKLOADS),none)'
 
 clean:
 	rm -rf dist coverage

@@ -35,8 +35,8 @@ import { barChartSvg } from './svg-chart';
 const THREAD_COUNTS = [1, 2];
 /**
  * The thread chart's workloads by default: 220w only. The 1000w scale workload would add about
- * a minute and a half of rounds (and its generation when missing) to a report of well under a
- * minute; `--thread-workloads 220w-rw-50-50,1000w-rw-50-50` adds it.
+ * two minutes of runs (and its generation when missing) to a report of about a minute;
+ * `--thread-workloads 220w-rw-50-50,1000w-rw-50-50` adds it.
  */
 const DEFAULT_THREAD_WORKLOADS = ['220w-rw-50-50'];
 
