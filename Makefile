@@ -61,22 +61,32 @@ crash-test: $(STAMP)
 	PMEHASH_SOAK=1 npx jest test/crash-points.test.ts test/power-loss.test.ts test/kill.test.ts test/thread-crash.test.ts
 
 # Every contender on the same workload (BENCH_WORKLOAD), in BENCH_RUNS rounds that each run every
-# contender once; the C contender (bench/same-layout.c) is compiled first, or skipped without a C
-# compiler. Writes bench/RESULTS.md.
+# contender once (PmEHash unshared, on 1 and on 2 worker threads among them); the C contender
+# (bench/same-layout.c) is compiled first, or skipped without a C compiler. Then BENCH_RUNS
+# rounds of PmEHash unshared, 1 and 2 worker threads on BENCH_SCALE (generated into workload/
+# when missing; BENCH_SCALE= leaves that section out). Writes bench/RESULTS.md, with the thread
+# speed-ups and the thread targets met.
 BENCH_WORKLOAD ?= 220w-rw-50-50
 BENCH_RUNS ?= 5
+BENCH_SCALE ?= 1000w-rw-50-50
 bench: build
-	$(NODE) dist/bench/bench.js --workload $(BENCH_WORKLOAD) --runs $(BENCH_RUNS) --out bench/RESULTS.md
+	$(NODE) dist/bench/bench.js --workload $(BENCH_WORKLOAD) --runs $(BENCH_RUNS) \
+		$(if $(BENCH_SCALE),--scale-workload $(BENCH_SCALE),--no-scale) --out bench/RESULTS.md
 
 # PmEHash at 1w, 10w, 220w and 1000w (10M records); writes bench/SCALE.md.
 bench-scale: build
 	$(NODE) dist/bench/scale.js --out bench/SCALE.md
 
 # The whole family, each workload in a fresh process: a warm-up run, then RUNS timed runs on
-# fresh stores; report/README.md (median, min, max per phase) and report/ops.svg (chart).
+# fresh stores; then the thread scaling of THREAD_WORKLOADS (comma-separated; empty: none): a
+# warm-up round and RUNS rounds of the unshared single thread, 1 and 2 worker threads, each run
+# in a fresh process. report/README.md (median, min, max per phase, speed-ups per round),
+# report/ops.svg and report/threads.svg (charts). 1000w-rw-50-50 in THREAD_WORKLOADS adds about
+# two minutes.
 RUNS ?= 5
+THREAD_WORKLOADS ?= 220w-rw-50-50
 report: build
-	$(NODE) dist/bench/report.js --runs $(RUNS)
+	$(NODE) dist/bench/report.js --runs $(RUNS) --thread-workloads '$(if $(THREAD_WORKLOADS),$(THREAD_WORKLOADS),none)'
 
 clean:
 	rm -rf dist coverage

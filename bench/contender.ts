@@ -1,7 +1,8 @@
 // One benchmark measurement in a process of its own (so that peak RSS and JIT state belong to
 // one contender): argv = contender name, load file, run file, scratch folder. Parses the
 // workload and prepares keys before any clock starts; prints one JSON line. The C contender
-// (bench/same-layout.c) is a program of its own that prints the same line.
+// (bench/same-layout.c) is a program of its own that prints the same line. The thread
+// contenders hand the files to runYcsbThreads, which parses and deals them before its clocks.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -11,11 +12,14 @@ import { ExpectationTable, judgeRead as judge, type ReadExpectations } from '../
 import { parseWorkloadFile } from '../src/ycsb/parser';
 import { OP_DELETE, OP_INSERT, OP_READ, OP_UPDATE, type Workload } from '../src/ycsb/workload';
 import { freshStore, runPhase, type ReadReport } from '../src/ycsb/runner';
+import { runYcsbThreads } from '../src/ycsb/thread-runner';
 import { TypedTable } from './typed-table';
 
 /** Every contender, in the order each round of `make bench` runs them. */
 export const CONTENDERS = [
   'pmehash',
+  'pmehash-threads-1',
+  'pmehash-threads-2',
   'c-same-layout',
   'typed-table',
   'map-bigint',
@@ -25,10 +29,18 @@ export const CONTENDERS = [
 ] as const;
 export type ContenderName = (typeof CONTENDERS)[number];
 
+/** The worker threads of each thread contender: one store shared by them (runYcsbThreads). */
+export const THREAD_CONTENDERS: Partial<Record<ContenderName, number>> = {
+  'pmehash-threads-1': 1,
+  'pmehash-threads-2': 2,
+};
+
 export interface PhaseResult {
   ops: number;
   seconds: number;
   opsPerSec: number;
+  /** Operations each worker thread ran (thread contenders only). */
+  perThread?: number[];
 }
 
 export interface ContenderResult {
@@ -90,6 +102,25 @@ function runPmEHash(
     reopenSeconds,
     storeBytes: folderBytes(dir),
     keys,
+  };
+}
+
+/** PmEHash shared by `threads` worker threads (src/ycsb/thread-runner.ts), which parse and deal the files. */
+async function runPmEHashThreads(loadFile: string, runFile: string, dir: string, threads: number) {
+  const report = await runYcsbThreads({ loadFile, runFile, dir, threads });
+  const t = now();
+  const reopened = new PmEHash({ dir });
+  const reopenSeconds = since(t);
+  reopened.close();
+  const p = (r: typeof report.load): PhaseResult => ({ ...phase(r.ops, r.seconds), perThread: r.perThread });
+  return {
+    load: p(report.load),
+    run: p(report.run),
+    reads: report.reads,
+    parseMBps: report.parse.mbPerSec,
+    reopenSeconds,
+    storeBytes: folderBytes(dir),
+    keys: report.stats.keys,
   };
 }
 
@@ -245,8 +276,16 @@ function runLmdb(
   return result;
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const [name, loadFile, runFile, dir] = process.argv.slice(2) as [ContenderName, string, string, string];
+  fs.mkdirSync(dir, { recursive: true });
+  const threads = THREAD_CONTENDERS[name];
+  if (threads !== undefined) {
+    const result = await runPmEHashThreads(loadFile, runFile, dir, threads);
+    const out: ContenderResult = { name, ...result, peakRssMB: process.resourceUsage().maxRSS / 1024 };
+    process.stdout.write(JSON.stringify(out) + '\n');
+    return;
+  }
   const t = now();
   let load = parseWorkloadFile(loadFile);
   let run = parseWorkloadFile(runFile);
@@ -258,7 +297,6 @@ function main(): void {
   const table = new ExpectationTable(load.count + run.count);
   const le = table.replay(load);
   const re = table.replay(run);
-  fs.mkdirSync(dir, { recursive: true });
   let result;
   switch (name) {
     case 'pmehash':
@@ -288,4 +326,8 @@ function main(): void {
   process.stdout.write(JSON.stringify(out) + '\n');
 }
 
-if (require.main === module) main();
+if (require.main === module)
+  main().catch((err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  });

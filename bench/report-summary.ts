@@ -6,6 +6,7 @@ import type { Durability, PmEHashStats } from '../include-types/store';
 import type { ReadReport } from '../src/ycsb/expectations';
 import type { PhaseReport } from '../src/ycsb/runner';
 import { OP_NAMES } from '../src/ycsb/workload';
+import { roundRatios } from './bench-summary';
 import { fmt as int } from './measure';
 import type { BarChart, BarPoint } from './svg-chart';
 
@@ -34,6 +35,8 @@ export interface RunResult {
 export interface WorkloadRuns {
   workload: string;
   durability: Durability;
+  /** Worker threads sharing the store (runYcsbThreads); absent or 0: the unshared single-thread path. */
+  threads?: number;
   /** Seconds and bytes of parsing the two files, once, before any run (not in the phases). */
   parse: { bytes: number; seconds: number };
   /** Runs made before the timed ones, on a fresh store each: shown apart, never in the medians. */
@@ -102,11 +105,12 @@ export function summarize(w: WorkloadRuns): WorkloadSummary {
 /** Every wrong answer of a workload's runs (warm-ups included): the report refuses to print any. */
 export function incorrect(w: WorkloadRuns): string[] {
   const all = [...w.warmups.map((r) => ['warm-up', r] as const), ...w.runs.map((r, i) => [`run ${i + 1}`, r] as const)];
+  const what = w.threads ? `${w.workload} (${threadsName(w.threads)})` : w.workload;
   return all.flatMap(([name, r]) => [
     ...(r.reads.missed + r.reads.mismatched > 0
-      ? [`${w.workload} ${name}: ${r.reads.missed} reads missed, ${r.reads.mismatched} mismatched`]
+      ? [`${what} ${name}: ${r.reads.missed} reads missed, ${r.reads.mismatched} mismatched`]
       : []),
-    ...r.problems.map((p) => `${w.workload} ${name}: check(): ${p}`),
+    ...r.problems.map((p) => `${what} ${name}: check(): ${p}`),
   ]);
 }
 
@@ -117,6 +121,7 @@ export const TOO_SHORT_NOTE = `median run under ${TOO_SHORT_SECONDS * 1e3} ms: t
 const star = (p: PhaseSummary): string => (p.tooShort ? ' \\*' : '');
 
 const runsText = (n: number, what: string): string => `${n} ${what} run${n === 1 ? '' : 's'}`;
+const roundsText = (n: number, what: string): string => `${n} ${what} round${n === 1 ? '' : 's'}`;
 
 export function mix(p: PhaseReport): string {
   return OP_NAMES.filter((op) => p.mix[op] > 0)
@@ -170,9 +175,19 @@ export function workloadSection(w: WorkloadRuns): string {
   ].join('\n');
 }
 
-/** The chart's note lines: when, on what, and how each bar was measured. */
-export function chartNotes(meta: ReportMeta): string[] {
+/**
+ * The chart's note lines: when, on what, and how each bar was measured; `rounds` for a chart
+ * whose configurations ran in interleaved rounds in one process (the thread chart).
+ */
+export function chartNotes(meta: ReportMeta, rounds = false): string[] {
   const machine = meta.machine.includes(meta.node) ? meta.machine : `${meta.machine}, Node ${meta.node}`;
+  if (rounds)
+    return [
+      `${meta.date} · ${machine}`,
+      `durability ${meta.durability} · ${roundsText(meta.warmups, 'warm-up')} (not plotted), then ${roundsText(meta.runs, 'timed')}; ` +
+        'each round runs every configuration once',
+      'each run in a fresh process, on a fresh store (shared by the worker threads)',
+    ];
   return [
     `${meta.date} · ${machine}`,
     `durability ${meta.durability} · each workload in a fresh process: ${runsText(meta.warmups, 'warm-up')} (not plotted), ` +
@@ -203,6 +218,135 @@ export function throughputChart(ws: readonly WorkloadRuns[], meta: ReportMeta): 
   };
 }
 
+/** The one JSON line of a thread chart run's child process (bench/report-threads-worker.ts). */
+export interface ThreadRun {
+  parse: { bytes: number; seconds: number };
+  result: RunResult;
+}
+
+/**
+ * Thread scaling of one workload: the unshared single thread and each worker-thread count, in
+ * interleaved rounds (each run in a process of its own): runs[i] of every configuration is
+ * round i, so ratios can be worked out within each round.
+ */
+export interface ThreadScaling {
+  workload: string;
+  /** Ascending by threads: the unshared path (threads absent or 0) first. */
+  configs: WorkloadRuns[];
+}
+
+/** A configuration's name on the chart and in the tables. */
+export function threadsName(threads: number | undefined): string {
+  if (!threads) return 'unshared single thread';
+  return `${threads} worker thread${threads === 1 ? '' : 's'}`;
+}
+
+/** One speed-up of a workload: the most threads over another configuration, per round. */
+export interface ThreadSpeedupRow {
+  label: string;
+  load: Spread;
+  run: Spread;
+}
+
+/** The most threads over each other configuration, as ratios within each round (median, min, max). */
+export function threadSpeedups(t: ThreadScaling): ThreadSpeedupRow[] {
+  const top = t.configs.reduce((a, b) => ((b.threads ?? 0) > (a.threads ?? 0) ? b : a));
+  const ops = (w: WorkloadRuns, phase: 'load' | 'run'): number[] => w.runs.map((r) => r[phase].opsPerSec);
+  return [...t.configs]
+    .filter((c) => c !== top)
+    .sort((a, b) => (b.threads ?? 0) - (a.threads ?? 0))
+    .map((c) => ({
+      label: `${threadsName(top.threads)} / ${threadsName(c.threads)}`,
+      load: roundRatios(ops(top, 'load'), ops(c, 'load')),
+      run: roundRatios(ops(top, 'run'), ops(c, 'run')),
+    }));
+}
+
+const ratio = (v: number): string => `${v.toFixed(2)}x`;
+
+const THREAD_COLORS = ['#9a9a9a', '#6a9fd0', '#23578c', '#0b2f55'];
+
+/** The thread chart: per workload and phase, a bar per configuration (median, min-max whisker). */
+export function threadScalingChart(ts: readonly ThreadScaling[], meta: ReportMeta): BarChart {
+  const configs = ts[0]?.configs.map((c) => c.threads ?? 0) ?? [];
+  for (const t of ts)
+    if (t.configs.map((c) => c.threads ?? 0).join() !== configs.join())
+      throw new RangeError(
+        `${t.workload}: thread configurations ${t.configs.map((c) => c.threads ?? 0).join()}, not ${configs.join()}`,
+      );
+  const groups = ts.flatMap((t) => {
+    const s = t.configs.map(summarize);
+    return (['load', 'run'] as const).map((phase) => ({
+      label: `${t.workload} ${phase}`,
+      phases: s.map((x) => x[phase]),
+    }));
+  });
+  const point = (p: PhaseSummary): BarPoint => ({
+    value: p.opsPerSec.median,
+    low: p.opsPerSec.min,
+    high: p.opsPerSec.max,
+    flagged: p.tooShort,
+  });
+  const speedupNotes = ts.flatMap((t) =>
+    threadSpeedups(t).map(
+      (r) =>
+        `${t.workload}, ${r.label}: load ${ratio(r.load.median)}, run ${ratio(r.run.median)} (median of the per-round ratios)`,
+    ),
+  );
+  return {
+    title: 'PmEHash thread scaling: one store shared by worker threads',
+    subtitle: `bar: median of ${roundsText(meta.runs, 'timed')}; whisker: slowest to fastest round`,
+    unit: 'operations per second',
+    labels: groups.map((g) => g.label),
+    series: configs.map((threads, k) => ({
+      name: threadsName(threads),
+      color: THREAD_COLORS[Math.min(k, THREAD_COLORS.length - 1)],
+      points: groups.map((g) => point(g.phases[k])),
+    })),
+    notes: [...chartNotes(meta, true), ...speedupNotes],
+    flagNote: `${TOO_SHORT_NOTE}; such bars are faded`,
+  };
+}
+
+/** The README's thread section: each configuration's spread, then the speed-ups per round. */
+export function threadScalingSection(ts: readonly ThreadScaling[], meta: ReportMeta): string {
+  const rows = ts.flatMap((t) =>
+    t.configs.map((c) => {
+      const s = summarize(c);
+      const cells = (p: PhaseSummary) =>
+        `${int(p.opsPerSec.median)}${star(p)} | ${int(p.opsPerSec.min)} | ${int(p.opsPerSec.max)}`;
+      return `| ${t.workload} | ${threadsName(c.threads)} | ${cells(s.load)} | ${cells(s.run)} |`;
+    }),
+  );
+  const range = (s: Spread): string => `${s.min.toFixed(2)}-${s.max.toFixed(2)}x`;
+  const speedups = ts.flatMap((t) =>
+    threadSpeedups(t).map(
+      (r) =>
+        `| ${t.workload} | ${r.label} | ${ratio(r.load.median)} | ${range(r.load)} | ${ratio(r.run.median)} | ${range(r.run)} |`,
+    ),
+  );
+  const anyShort = ts.some((t) => t.configs.map(summarize).some((s) => s.load.tooShort || s.run.tooShort));
+  return [
+    '## Thread scaling',
+    '',
+    `${roundsText(meta.warmups, 'warm-up')} (not counted), then ${roundsText(meta.runs, 'timed')}; ` +
+      'each round runs every configuration once, in this order, so that a slow spell of the machine falls on all of them alike; ' +
+      'each run is a fresh process (as in `make bench`: no configuration inherits warm code) on a fresh store, ' +
+      'which the worker threads share (`store.share()`, `PmEHash.attach()`). ' +
+      'Parsing, and dealing the operations to the threads, come before the clocks; a phase lasts until the last thread finishes.',
+    '',
+    '| workload | configuration | load ops/s median | min | max | run ops/s median | min | max |',
+    '|---|---|---:|---:|---:|---:|---:|---:|',
+    ...rows,
+    ...(anyShort ? ['', `\\* ${TOO_SHORT_NOTE}.`] : []),
+    '',
+    '| workload | speed-up (ratio within each round) | load median | load min-max | run median | run min-max |',
+    '|---|---|---:|---:|---:|---:|',
+    ...speedups,
+    '',
+  ].join('\n');
+}
+
 /** A chart of the report: its file in the report folder and the README's words for it. */
 export interface Figure {
   file: string;
@@ -211,7 +355,12 @@ export interface Figure {
 }
 
 /** report/README.md: how it was made, the figures, the summary table, a section per workload. */
-export function reportMarkdown(ws: readonly WorkloadRuns[], meta: ReportMeta, figures: readonly Figure[]): string {
+export function reportMarkdown(
+  ws: readonly WorkloadRuns[],
+  meta: ReportMeta,
+  figures: readonly Figure[],
+  threads: readonly ThreadScaling[] = [],
+): string {
   const anyShort = ws.map(summarize).some((s) => s.load.tooShort || s.run.tooShort);
   return [
     '# PmEHash YCSB report',
@@ -223,9 +372,10 @@ export function reportMarkdown(ws: readonly WorkloadRuns[], meta: ReportMeta, fi
       'and every READ of every run returned the expected value.',
     '',
     ...figures.flatMap((f) => [`![${f.alt}](${f.file})`, '']),
-    summaryTable(ws),
+    ...(ws.length ? [summaryTable(ws)] : []),
     ...(anyShort ? ['', `\\* ${TOO_SHORT_NOTE}.`] : []),
     '',
+    ...(threads.length ? [threadScalingSection(threads, meta)] : []),
     ...ws.map(workloadSection),
   ].join('\n');
 }

@@ -5,50 +5,65 @@
 // (a WorkloadRuns: every run's phases, reads, stats and check() result).
 
 import type { Durability } from '../include-types/store';
-import { ExpectationTable } from '../src/ycsb/expectations';
+import { ExpectationTable, type ReadExpectations } from '../src/ycsb/expectations';
 import { parseWorkloadFile } from '../src/ycsb/parser';
 import { freshStore, runPhase, type ReadReport } from '../src/ycsb/runner';
+import type { Workload } from '../src/ycsb/workload';
 import type { RunResult, WorkloadRuns } from './report-summary';
 
-const DURABILITY: Durability = 'process';
+export const DURABILITY: Durability = 'process';
 
 /** Set when node runs with --expose-gc (the parent passes it). */
-const collect = (globalThis as { gc?: () => void }).gc;
+export const collect = (globalThis as { gc?: () => void }).gc;
 
-function main(): void {
-  const [workload, loadFile, runFile, dir, runsArg, warmupsArg] = process.argv.slice(2);
-  const runs = Number(runsArg);
-  const warmups = Number(warmupsArg);
+/** A parsed workload with its READ expectations, ready for unsharedRun. */
+export interface Prepared {
+  load: Workload;
+  run: Workload;
+  loadExpected: ReadExpectations;
+  runExpected: ReadExpectations;
+  parseSeconds: number;
+}
+
+export function prepare(loadFile: string, runFile: string): Prepared {
   const t = process.hrtime.bigint();
   const load = parseWorkloadFile(loadFile);
   const run = parseWorkloadFile(runFile);
   const parseSeconds = Number(process.hrtime.bigint() - t) / 1e9;
   const table = new ExpectationTable(load.count + run.count);
-  const loadExpected = table.replay(load);
-  const runExpected = table.replay(run);
+  return { load, run, loadExpected: table.replay(load), runExpected: table.replay(run), parseSeconds };
+}
 
-  const once = (): RunResult => {
-    const store = freshStore(dir, DURABILITY);
-    try {
-      // Each run starts on an empty young generation: the garbage of the run before (and of
-      // parsing) is not collected inside this run's timed loops.
-      collect?.();
-      const reads: ReadReport = { found: 0, missed: 0, mismatched: 0 };
-      const l = runPhase(store, load, loadExpected, reads, 'load', false);
-      const r = runPhase(store, run, runExpected, reads, 'run', false);
-      return { load: l, run: r, reads, stats: store.stats(), problems: store.check() };
-    } finally {
-      store.close();
-    }
-  };
+/** One run of the unshared single-thread path on a fresh store in `dir`. */
+export function unsharedRun(p: Prepared, dir: string): RunResult {
+  const store = freshStore(dir, DURABILITY);
+  try {
+    // Each run starts on an empty young generation: the garbage of the run before (and of
+    // parsing) is not collected inside this run's timed loops.
+    collect?.();
+    const reads: ReadReport = { found: 0, missed: 0, mismatched: 0 };
+    const l = runPhase(store, p.load, p.loadExpected, reads, 'load', false);
+    const r = runPhase(store, p.run, p.runExpected, reads, 'run', false);
+    return { load: l, run: r, reads, stats: store.stats(), problems: store.check() };
+  } finally {
+    store.close();
+  }
+}
+
+function main(): void {
+  const [workload, loadFile, runFile, dir, runsArg, warmupsArg] = process.argv.slice(2);
+  const runs = Number(runsArg);
+  const warmups = Number(warmupsArg);
+  const p = prepare(loadFile, runFile);
+  const once = (): RunResult => unsharedRun(p, dir);
   const out: WorkloadRuns = {
     workload,
     durability: DURABILITY,
-    parse: { bytes: load.bytes + run.bytes, seconds: parseSeconds },
+    parse: { bytes: p.load.bytes + p.run.bytes, seconds: p.parseSeconds },
     warmups: Array.from({ length: warmups }, once),
     runs: Array.from({ length: runs }, once),
   };
   process.stdout.write(JSON.stringify(out) + '\n');
 }
 
-main();
+if (require.main === module) main();

@@ -46,6 +46,9 @@ function compact(n: number): string {
 }
 
 const NOTE_LINE = 16;
+/** The legend: entries at least this far apart, and a generous width per character of a name. */
+const LEGEND_STEP = 140;
+const LEGEND_CHAR = 7;
 
 export function barChartSvg(chart: BarChart): string {
   const flagged = chart.series.some((s) => s.points.some((p) => p.flagged));
@@ -106,11 +109,13 @@ export function barChartSvg(chart: BarChart): string {
   });
   out.push(`<line x1="${m.left}" x2="${width - m.right}" y1="${base}" y2="${base}" stroke="#333"/>`);
   const legendY = base + 44;
-  chart.series.forEach((s, k) => {
-    const x = m.left + k * 140;
-    out.push(`<rect x="${x}" y="${legendY}" width="14" height="14" fill="${s.color}"/>`);
-    out.push(`<text x="${x + 20}" y="${legendY + 11}">${escape(s.name)}</text>`);
-  });
+  let legendX = m.left;
+  for (const s of chart.series) {
+    out.push(`<rect class="legend" x="${legendX}" y="${legendY}" width="14" height="14" fill="${s.color}"/>`);
+    out.push(`<text x="${legendX + 20}" y="${legendY + 11}">${escape(s.name)}</text>`);
+    // The next entry starts after this one's name (at most LEGEND_CHAR pixels a character at 12 px).
+    legendX += Math.max(LEGEND_STEP, 20 + Math.ceil(s.name.length * LEGEND_CHAR) + 24);
+  }
   notes.forEach((line, i) => {
     out.push(
       `<text class="note" x="${m.left}" y="${legendY + 36 + i * NOTE_LINE}" font-size="11" fill="#444">${escape(line)}</text>`,

@@ -1,5 +1,5 @@
 // The report's pure half: medians, min and max of runs, the too-short flag, the refusal of wrong
-// answers, and the tables, notes and chart made from a workload's runs.
+// answers, and the tables, notes and charts made from a workload's runs, the thread chart's too.
 
 import {
   chartNotes,
@@ -8,11 +8,16 @@ import {
   spread,
   summarize,
   summaryTable,
+  threadScalingChart,
+  threadScalingSection,
+  threadSpeedups,
+  threadsName,
   throughputChart,
   TOO_SHORT_SECONDS,
   workloadSection,
   type ReportMeta,
   type RunResult,
+  type ThreadScaling,
   type WorkloadRuns,
 } from '../bench/report-summary';
 import { barChartSvg } from '../bench/svg-chart';
@@ -158,4 +163,123 @@ test('the chart and the README say when, on what machine, with which Node and du
   expect(md).toContain('durability `process`');
   expect(md).toContain('\\* median run under 10 ms: too short to time reliably'); // one workload has a short phase
   expect(reportMarkdown([long, long], meta, [])).not.toContain('too short');
+});
+
+/** Thread scaling of one workload: the unshared path, 1 and 2 worker threads, 3 rounds of load and run seconds. */
+function scaling(name: string, rounds: Array<[number, number][]>): ThreadScaling {
+  return {
+    workload: name,
+    configs: [0, 1, 2].map((threads) => ({
+      ...workload(
+        name,
+        rounds.map((r) => run(...r[threads])),
+      ),
+      threads,
+    })),
+  };
+}
+
+// Round 2 is a slow spell for everyone; per round, 2 threads load 2x, 2.5x and 1.5x as fast as 1.
+const twoTwenty = scaling('220w', [
+  [
+    [0.4, 0.08],
+    [0.5, 0.1],
+    [0.25, 0.05],
+  ],
+  [
+    [0.8, 0.08],
+    [1.0, 0.1],
+    [0.4, 0.05],
+  ],
+  [
+    [0.5, 0.08],
+    [0.6, 0.1],
+    [0.4, 0.1],
+  ],
+]);
+const threeRounds: ReportMeta = { ...meta, runs: 3 };
+
+test('thread configurations are named by their worker threads, the unshared path apart', () => {
+  expect(threadsName(undefined)).toBe('unshared single thread');
+  expect(threadsName(0)).toBe('unshared single thread');
+  expect(threadsName(1)).toBe('1 worker thread');
+  expect(threadsName(2)).toBe('2 worker threads');
+});
+
+test('thread speed-ups are the most threads over each other configuration, worked out within each round', () => {
+  const [overOne, overUnshared] = threadSpeedups(twoTwenty);
+  expect(overOne.label).toBe('2 worker threads / 1 worker thread');
+  expect(overOne.load.median).toBeCloseTo(2); // the ratio of the medians would be 0.6 / 0.4 = 1.5
+  expect(overOne.load.min).toBeCloseTo(1.5);
+  expect(overOne.load.max).toBeCloseTo(2.5);
+  expect(overOne.run).toEqual({ median: 2, min: 1, max: 2 });
+  expect(overUnshared.label).toBe('2 worker threads / unshared single thread');
+  expect(overUnshared.load.median).toBeCloseTo(1.6);
+  expect(overUnshared.run.median).toBeCloseTo(1.6);
+  expect(overUnshared.run.min).toBeCloseTo(0.8);
+});
+
+test('the thread chart: a group per workload and phase, a bar and whisker per configuration, speed-ups in the notes', () => {
+  const chart = threadScalingChart(
+    [
+      twoTwenty,
+      scaling(
+        '1000w',
+        twoTwenty.configs[0].runs.map(() => [
+          [1, 1],
+          [1, 1],
+          [0.5, 0.5],
+        ]),
+      ),
+    ],
+    threeRounds,
+  );
+  expect(chart.labels).toEqual(['220w load', '220w run', '1000w load', '1000w run']);
+  expect(chart.series.map((s) => s.name)).toEqual(['unshared single thread', '1 worker thread', '2 worker threads']);
+  // 2 threads on 220w load: median of 400,000, 250,000, 250,000 ops/s; fastest 400,000, slowest 250,000.
+  expect(chart.series[2].points[0]).toEqual({ value: 250_000, low: 250_000, high: 400_000, flagged: false });
+  expect(chart.series[0].points[1].value).toBeCloseTo(125_000); // unshared 220w run
+  const svg = barChartSvg(chart);
+  expect(svg.match(/<rect class="bar"/g)).toHaveLength(12);
+  expect(svg.match(/class="whisker"/g)).toHaveLength(12);
+  const notes = [...svg.matchAll(/<text class="note"[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+  expect(notes[0]).toContain('2026-01-02');
+  expect(notes[0]).toContain('Node v20.9.9');
+  expect(notes[1]).toContain('durability process');
+  expect(notes[1]).toContain(
+    '1 warm-up round (not plotted), then 3 timed rounds; each round runs every configuration once',
+  );
+  expect(notes[2]).toContain('each run in a fresh process');
+  // Each note fits the 900-pixel picture (about 6 pixels a character at 11 px, from x = 70).
+  notes.forEach((n) => expect(n.length).toBeLessThanOrEqual(130));
+  expect(notes).toContain(
+    '220w, 2 worker threads / 1 worker thread: load 2.00x, run 2.00x (median of the per-round ratios)',
+  );
+  expect(notes).toContain(
+    '1000w, 2 worker threads / unshared single thread: load 2.00x, run 2.00x (median of the per-round ratios)',
+  );
+  expect(svg).toContain('median of 3 timed rounds');
+  // Every workload must have the same configurations, or the bars would not line up.
+  const odd = { ...twoTwenty, configs: twoTwenty.configs.slice(1) };
+  expect(() => threadScalingChart([twoTwenty, odd], threeRounds)).toThrow(RangeError);
+});
+
+test('the README has a thread section with every configuration and the per-round speed-ups, and names threads in errors', () => {
+  const section = threadScalingSection([twoTwenty], threeRounds);
+  expect(section).toContain('## Thread scaling');
+  expect(section).toContain(
+    '| 220w | unshared single thread | 200,000 | 125,000 | 250,000 | 125,000 | 125,000 | 125,000 |',
+  );
+  expect(section).toContain('| 220w | 2 worker threads | 250,000 | 250,000 | 400,000 | 200,000 | 100,000 | 200,000 |');
+  expect(section).toContain('| 220w | 2 worker threads / 1 worker thread | 2.00x | 1.50-2.50x | 2.00x | 1.00-2.00x |');
+  expect(section).toContain(
+    '| 220w | 2 worker threads / unshared single thread | 1.60x | 1.25-2.00x | 1.60x | 0.80-1.60x |',
+  );
+  const md = reportMarkdown([tenW], threeRounds, [{ file: 'threads.svg', alt: 'threads', svg: '' }], [twoTwenty]);
+  expect(md).toContain('![threads](threads.svg)');
+  expect(md).toContain(section);
+  expect(reportMarkdown([tenW], threeRounds, [])).not.toContain('Thread scaling');
+  const bad = twoTwenty.configs[2];
+  const broken = { ...bad, runs: [{ ...bad.runs[0], reads: { found: 0, missed: 2, mismatched: 0 } }] };
+  expect(incorrect(broken)).toEqual(['220w (2 worker threads) run 1: 2 reads missed, 0 mismatched']);
 });

@@ -96,3 +96,23 @@ test('the notes, the subtitle and the flag footnote are printed; a flagged bar i
   const ys = [...svg.matchAll(/<text class="note" x="[\d.]+" y="([\d.]+)"/g)].map((m) => Number(m[1]));
   expect(Math.max(...ys)).toBeLessThan(height);
 });
+
+test('legend entries with long names do not overlap; short ones keep their 140-pixel step', () => {
+  const legend = (names: string[]): number[] =>
+    attrs(
+      barChartSvg({
+        title: 't',
+        unit: 'u',
+        labels: ['a'],
+        series: names.map((name) => ({ name, color: '#111', points: [{ value: 1 }] })),
+      }),
+      'legend',
+      'x',
+    );
+  expect(legend(['load phase', 'run phase'])).toEqual([70, 210]);
+  const names = ['unshared single thread', '1 worker thread', '2 worker threads'];
+  const xs = legend(names);
+  expect(xs).toHaveLength(3);
+  // Each name (20 px after its swatch, up to 7 px a character) ends before the next swatch.
+  names.slice(0, -1).forEach((name, i) => expect(xs[i] + 20 + name.length * 7).toBeLessThan(xs[i + 1]));
+});
