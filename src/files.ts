@@ -71,13 +71,17 @@ export function isInstalledCopy(dir = projectDir()): boolean {
 }
 
 /**
- * Default folders, never inside an installed package (a reinstall would delete them): in this
- * repository its own data/ and workload/ (the course's layout); in a project that installed
- * pmehash, pmehash-data/ and pmehash-workload/ in the current folder. PMEHASH_DIR comes first.
+ * Default folders, never inside an installed package (a reinstall would delete them): when the
+ * user works in this repository (the current folder is inside it), its own data/ and workload/
+ * (the course's layout); anywhere else, pmehash-data/ and pmehash-workload/ in the current
+ * folder. That covers an npm install from a folder too, which links the package to its
+ * repository rather than copying it. PMEHASH_DIR comes first.
  */
 export function defaultFolders(): { store: string; ycsbStore: string; workload: string } {
   const root = projectDir();
-  const data = isInstalledCopy(root) ? path.resolve('pmehash-data') : path.join(root, 'data');
-  const workload = isInstalledCopy(root) ? path.resolve('pmehash-workload') : path.join(root, 'workload');
+  const here = path.relative(root, process.cwd());
+  const inRepository = !isInstalledCopy(root) && !here.startsWith('..') && !path.isAbsolute(here);
+  const data = inRepository ? path.join(root, 'data') : path.resolve('pmehash-data');
+  const workload = inRepository ? path.join(root, 'workload') : path.resolve('pmehash-workload');
   return { store: process.env.PMEHASH_DIR || data, ycsbStore: path.join(data, 'ycsb'), workload };
 }

@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PmEHash, PmEHashError } from '../src';
+import { defaultFolders } from '../src/files';
 import { removeTempDirs, tempDir } from './helpers/temp';
 
 afterAll(removeTempDirs);
@@ -151,4 +152,19 @@ test('a selfDestory cut short (metadata renamed, some files removed) opens as a 
   expect(again.check()).toEqual([]);
   again.close();
   expect(fs.readdirSync(dir).sort()).toEqual(['1', 'pm_ehash_catalog', 'pm_ehash_metadata']);
+});
+
+test('the default folder is pmehash-data/ in the current folder outside this repository, and its data/ inside', () => {
+  const saved = { dir: process.env.PMEHASH_DIR, cwd: process.cwd() };
+  delete process.env.PMEHASH_DIR;
+  const elsewhere = tempDir('cwd');
+  try {
+    process.chdir(elsewhere);
+    expect(defaultFolders().store).toBe(path.join(fs.realpathSync(elsewhere), 'pmehash-data'));
+    process.chdir(path.join(__dirname, '..', 'src'));
+    expect(defaultFolders().store).toBe(path.resolve(__dirname, '..', 'data'));
+  } finally {
+    process.chdir(saved.cwd);
+    if (saved.dir !== undefined) process.env.PMEHASH_DIR = saved.dir;
+  }
 });
