@@ -78,7 +78,7 @@ check_project() { # $1: label, $2: what to npm install
   [ "$version" = "$(node -p "require('pmehash/package.json').version")" ] || fail "$1: --version printed '$version'"
   echo "$1: cli ok, version $version"
   [ -f pmehash-data/pm_ehash_metadata ] || fail "$1: no store in ./pmehash-data"
-  [ ! -e node_modules/pmehash/data ] || fail "$1: a store inside node_modules"
+  [ ! -e node_modules/pmehash/data/pm_ehash_metadata ] || fail "$1: a store inside the installed package"
   echo "$1: default store in ./pmehash-data, not inside node_modules"
   cd "$work"
 }
