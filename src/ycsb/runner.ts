@@ -59,7 +59,8 @@ const BATCH = 8;
 /** Where runPhase leaves the XOR of its prefetch loads (an observable store keeps them alive). */
 export let prefetchSink = 0;
 
-function mixOf(w: Workload): Record<OpName, number> {
+/** Operations of each kind in `w`. */
+export function mixOf(w: Workload): Record<OpName, number> {
   const counts = [0, 0, 0, 0];
   for (let i = 0; i < w.count; i++) counts[w.ops[i]]++;
   return { INSERT: counts[0], READ: counts[1], UPDATE: counts[2], DELETE: counts[3] };
@@ -133,40 +134,58 @@ export function freshStore(dir: string, durability: Durability): PmEHash {
   return new PmEHash({ dir, durability });
 }
 
-export function runYcsb(options: YcsbOptions): YcsbReport {
-  const durability = options.durability ?? 'process';
+/** Both workload files, parsed, with the READ expectations of each phase (before any clock). */
+export interface PreparedWorkload {
+  load: Workload;
+  run: Workload;
+  loadExpected: ReadExpectations;
+  runExpected: ReadExpectations;
+  parseSeconds: number;
+}
+
+export function prepareWorkload(options: YcsbOptions): PreparedWorkload {
   const parseStart = process.hrtime.bigint();
   const load = parseWorkloadFile(options.loadFile);
   const run = parseWorkloadFile(options.runFile);
   const parseSeconds = Number(process.hrtime.bigint() - parseStart) / 1e9;
-
   const table = new ExpectationTable(load.count + run.count);
   const loadExpected = table.replay(load);
   const runExpected = table.replay(run);
+  return { load, run, loadExpected, runExpected, parseSeconds };
+}
 
-  const store = freshStore(options.dir, durability);
+/** The report of a finished run on `store` (checked when the options ask for it). */
+export function finishReport(
+  options: YcsbOptions,
+  store: PmEHash,
+  prepared: PreparedWorkload,
+  threads: number,
+  phases: { load: PhaseReport; run: PhaseReport; reads: ReadReport },
+): YcsbReport {
+  const { load, run, parseSeconds } = prepared;
+  const bytes = load.bytes + run.bytes;
+  const report: YcsbReport = {
+    files: { load: options.loadFile, run: options.runFile },
+    dir: store.dir,
+    durability: options.durability ?? 'process',
+    threads,
+    parse: { bytes, seconds: parseSeconds, mbPerSec: bytes / 1e6 / parseSeconds },
+    ...phases,
+    stats: store.stats(),
+  };
+  if (options.check) report.problems = store.check();
+  return report;
+}
+
+export function runYcsb(options: YcsbOptions): YcsbReport {
+  const prepared = prepareWorkload(options);
+  const store = freshStore(options.dir, options.durability ?? 'process');
   try {
     const reads: ReadReport = { found: 0, missed: 0, mismatched: 0 };
     const progress = options.progress ?? false;
-    const loadReport = runPhase(store, load, loadExpected, reads, 'load', progress);
-    const runReport = runPhase(store, run, runExpected, reads, 'run', progress);
-    const report: YcsbReport = {
-      files: { load: options.loadFile, run: options.runFile },
-      dir: store.dir,
-      durability,
-      threads: 1,
-      parse: {
-        bytes: load.bytes + run.bytes,
-        seconds: parseSeconds,
-        mbPerSec: (load.bytes + run.bytes) / 1e6 / parseSeconds,
-      },
-      load: loadReport,
-      run: runReport,
-      reads,
-      stats: store.stats(),
-    };
-    if (options.check) report.problems = store.check();
-    return report;
+    const load = runPhase(store, prepared.load, prepared.loadExpected, reads, 'load', progress);
+    const run = runPhase(store, prepared.run, prepared.runExpected, reads, 'run', progress);
+    return finishReport(options, store, prepared, 1, { load, run, reads });
   } finally {
     store.close();
   }

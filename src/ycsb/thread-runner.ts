@@ -8,11 +8,18 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { fmix32 } from '../hash';
-import { ExpectationTable, type ReadReport } from './expectations';
-import { parseWorkloadFile } from './parser';
+import type { ReadReport } from './expectations';
 import type { PhaseAnswer, PhaseOrder } from './phase-worker';
-import { freshStore, type PhaseReport, type YcsbOptions, type YcsbReport } from './runner';
-import { OP_READ, type OpName, type Workload } from './workload';
+import {
+  finishReport,
+  freshStore,
+  mixOf,
+  prepareWorkload,
+  type PhaseReport,
+  type YcsbOptions,
+  type YcsbReport,
+} from './runner';
+import { OP_READ, type Workload } from './workload';
 
 /** The thread (of n) that runs the operations on key (lo, hi). */
 export function threadOfKey(lo: number, hi: number, n: number): number {
@@ -60,12 +67,6 @@ export function dealWorkload(w: Workload, expected: Uint8Array, n: number): Shar
   return shares;
 }
 
-function mixOf(w: Workload): Record<OpName, number> {
-  const counts = [0, 0, 0, 0];
-  for (let i = 0; i < w.count; i++) counts[w.ops[i]]++;
-  return { INSERT: counts[0], READ: counts[1], UPDATE: counts[2], DELETE: counts[3] };
-}
-
 function next(worker: Worker): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const onMessage = (m: unknown) => {
@@ -83,18 +84,13 @@ function next(worker: Worker): Promise<unknown> {
 
 export async function runYcsbThreads(options: YcsbOptions & { threads: number }): Promise<YcsbReport> {
   const n = options.threads;
-  const durability = options.durability ?? 'process';
-  const parseStart = process.hrtime.bigint();
-  const load = parseWorkloadFile(options.loadFile);
-  const run = parseWorkloadFile(options.runFile);
-  const parseSeconds = Number(process.hrtime.bigint() - parseStart) / 1e9;
-  const table = new ExpectationTable(load.count + run.count);
+  const prepared = prepareWorkload(options);
   const phases: Array<[string, Workload, Share[]]> = [
-    ['load', load, dealWorkload(load, table.replay(load), n)],
-    ['run', run, dealWorkload(run, table.replay(run), n)],
+    ['load', prepared.load, dealWorkload(prepared.load, prepared.loadExpected, n)],
+    ['run', prepared.run, dealWorkload(prepared.run, prepared.runExpected, n)],
   ];
 
-  const store = freshStore(options.dir, durability);
+  const store = freshStore(options.dir, options.durability ?? 'process');
   const gate = new SharedArrayBuffer(4);
   const open = new Int32Array(gate);
   const workers: Worker[] = [];
@@ -147,23 +143,7 @@ export async function runYcsbThreads(options: YcsbOptions & { threads: number })
         return closed;
       }),
     );
-    const report: YcsbReport = {
-      files: { load: options.loadFile, run: options.runFile },
-      dir: store.dir,
-      durability,
-      threads: n,
-      parse: {
-        bytes: load.bytes + run.bytes,
-        seconds: parseSeconds,
-        mbPerSec: (load.bytes + run.bytes) / 1e6 / parseSeconds,
-      },
-      load: reports.load,
-      run: reports.run,
-      reads,
-      stats: store.stats(),
-    };
-    if (options.check) report.problems = store.check();
-    return report;
+    return finishReport(options, store, prepared, n, { load: reports.load, run: reports.run, reads });
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
     store.close();
