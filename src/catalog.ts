@@ -63,8 +63,30 @@ export class Catalog {
   }
 
   /**
+   * Recovery's redo of a split or merge: points at (fileId, offset) the live entries whose low
+   * `depth` bits equal `pattern` and that still lead to (fromFile, fromOffset), and persists
+   * them. Entries already moved on are left alone: in a shared store another thread may have
+   * split the new bucket further while this record was still live. Idempotent.
+   */
+  redirectFrom(
+    size: number,
+    depth: number,
+    pattern: number,
+    fromFile: number,
+    fromOffset: number,
+    fileId: number,
+    offset: number,
+  ): void {
+    const step = pow2(depth);
+    for (let i = pattern; i < size; i += step) {
+      if (this.fileId(i) === fromFile && this.offset(i) === fromOffset) this.set(i, fileId, offset);
+    }
+    this.files.persist(this.buffer, pattern * CATALOG_ENTRY_SIZE, (size - pattern) * CATALOG_ENTRY_SIZE);
+  }
+
+  /**
    * Points every live entry whose low `depth` bits equal `pattern` at (fileId, offset), and
-   * persists them. Idempotent: recovery calls it again to redo a split or merge.
+   * persists them. Idempotent.
    */
   redirect(size: number, depth: number, pattern: number, fileId: number, offset: number): void {
     const step = pow2(depth);
@@ -77,6 +99,10 @@ export class Catalog {
    * [0, size) to [size, 2*size). The new half is not live until the metadata commit that follows.
    */
   prepareDoubling(size: number): void {
+    // The file may already be larger than this mapping (another thread of a shared store grew
+    // it, and halvings keep it): map it as it is first, and grow it only when it is too small,
+    // so that a doubling never shrinks a file other threads map.
+    this.ensureCapacity(2 * size);
     if (this.capacity < 2 * size) this.remap(2 * size);
     const w = this.words;
     w.copyWithin(size * ENTRY_WORDS, 0, size * ENTRY_WORDS);

@@ -40,12 +40,17 @@ export class PairCursor {
   /** Loads the next non-empty bucket's pairs into `batch`; false at the end of the walk. */
   next(s: StoreState): boolean {
     while (this.position < TWO_32) {
+      const ctl = s.shared;
+      // In a shared store: the catalog word before reading the entry, compared after the
+      // bucket is read (as a lookup does); a change of depth brings this thread's view along.
+      const word = ctl ? ctl.catalogWord() : 0;
+      if (ctl && SharedControl.busy(word)) continue;
+      if (ctl && s.globalDepth !== ctl.globalDepth) syncWithControl(s, ctl);
       const mask = pow2(s.globalDepth) - 1;
       const i = reverse32(this.position) & mask;
       const fileId = s.catalog.fileId(i);
       const w = s.pages.words[fileId];
       const b = s.catalog.offset(i) >>> 2;
-      const ctl = s.shared;
       if (w === undefined && ctl) {
         syncWithControl(s, ctl); // a page file another thread made since
         continue;
@@ -57,7 +62,7 @@ export class PairCursor {
       const from = this.position;
       this.collect(w, b, from);
       // In a shared store, a bucket that changed while it was read is read again.
-      if (ctl && (ctl.version(lockId) !== version || SharedControl.busy(ctl.catalogWord()))) continue;
+      if (ctl && (ctl.version(lockId) !== version || ctl.catalogWord() !== word)) continue;
       // The bucket's range ends where its top `depth` bits (in reversed order) step up by one.
       const span = TWO_32 / pow2(depth);
       this.position = (Math.floor(from / span) + 1) * span;

@@ -79,6 +79,11 @@ export class PmEHash {
       this.slot = ctl.takeSlot();
       if (this.slot < 0)
         throw new PmEHashError('PMEHASH_BUSY', `${this.dir}: already shared with ${MAX_THREADS} threads`);
+      if (ctl.closing) {
+        // The owner is closing (shared-control.ts, beginClose): too late to attach.
+        ctl.releaseSlot(this.slot);
+        throw new PmEHashError('PMEHASH_CLOSED', `store ${this.dir} is closed`);
+      }
       this.lock = undefined;
       this.repairs = [];
       try {
@@ -354,8 +359,8 @@ export class PmEHash {
   close(): void {
     if (this.words.isClosed) return;
     const s = this.words.state;
-    const attached = s.shared ? s.shared.slotsInUse() - 1 : 0;
-    if (this.lock !== undefined && attached > 0) {
+    const attached = s.shared && this.lock !== undefined ? s.shared.beginClose() : 0;
+    if (attached > 0) {
       throw new PmEHashError(
         'PMEHASH_BUSY',
         `${this.dir}: ${attached} worker handle(s) still attached; close them first`,

@@ -1,4 +1,4 @@
-// Recovery of an existing store: the numbered steps of FORMAT.header, "Recovery (on open)", each
+// Recovery of an existing store: the numbered steps of FORMAT.md, "Recovery (on open)", each
 // marked below by its number. Steps 1-4 only read and validate; the later ones are idempotent,
 // so a crash inside recovery is recovered by the next open.
 
@@ -251,7 +251,7 @@ function checkLog(log: LogRecord, header: EhashMetadata, pages: DataPages, dir: 
 function redo(log: LogRecord, header: EhashMetadata, catalog: Catalog, pages: DataPages): void {
   switch (log.op) {
     case LogOp.Update: {
-      // FORMAT.header, update step 2.
+      // FORMAT.md, update step 2.
       const [fileId, offset, slot, valueLo, valueHi] = log.args;
       const w = pages.words[fileId];
       const b = offset >>> 2;
@@ -262,9 +262,17 @@ function redo(log: LogRecord, header: EhashMetadata, catalog: Catalog, pages: Da
       break;
     }
     case LogOp.Split: {
-      // FORMAT.header, split steps 5-6: old bucket "from", new bucket "to".
+      // FORMAT.md, split steps 5-6: old bucket "from", new bucket "to".
       const { fromFile, fromOffset, toFile, toOffset, depth, pattern } = structureArgs(log.args);
-      catalog.redirect(header.catalogSize, depth + 1, pattern | pow2(depth), toFile, toOffset);
+      catalog.redirectFrom(
+        header.catalogSize,
+        depth + 1,
+        pattern | pow2(depth),
+        fromFile,
+        fromOffset,
+        toFile,
+        toOffset,
+      );
       const w = pages.words[fromFile];
       const b = fromOffset >>> 2;
       let bitmap = w[b + BITMAP] & USED;
@@ -279,9 +287,9 @@ function redo(log: LogRecord, header: EhashMetadata, catalog: Catalog, pages: Da
       break;
     }
     case LogOp.Merge: {
-      // FORMAT.header, merge steps 2-3: emptied bucket "from", survivor "to".
-      const { toFile, toOffset, depth, pattern } = structureArgs(log.args);
-      catalog.redirect(header.catalogSize, depth, pattern, toFile, toOffset);
+      // FORMAT.md, merge steps 2-3: emptied bucket "from", survivor "to".
+      const { fromFile, fromOffset, toFile, toOffset, depth, pattern } = structureArgs(log.args);
+      catalog.redirectFrom(header.catalogSize, depth, pattern, fromFile, fromOffset, toFile, toOffset);
       pages.words[toFile][(toOffset >>> 2) + DEPTH] = depth - 1;
       pages.persistRange(toFile, toOffset, BUCKET_SIZE);
       break;

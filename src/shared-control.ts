@@ -44,6 +44,7 @@ const MAX_FILE_ID = GLOBAL_DEPTH + 1;
 const ALLOC_CURSOR = GLOBAL_DEPTH + 2;
 const SLOTS_IN_USE = GLOBAL_DEPTH + 3; // bitmap over two words
 const PAUSE = GLOBAL_DEPTH + 5; // always 0: Atomics.wait on it is a timed pause
+const CLOSING = GLOBAL_DEPTH + 6; // 1 while the owner closes: attaching is refused
 const BUCKETS_AT_DEPTH = 5 * LINE; // MAX_GLOBAL_DEPTH + 2 words
 const KEYS = BUCKETS_AT_DEPTH + 2 * LINE; // one line per thread slot
 /** Word index of the first lock stripe (hot paths index `words` directly). */
@@ -119,6 +120,24 @@ export class SharedControl {
 
   // ---- thread slots ------------------------------------------------------------------------
 
+  /**
+   * The owner's close: marks the store closing, then counts the other slots in use. With
+   * attach's order (take a slot, then look at the mark) and sequentially consistent atomics,
+   * either the close sees the worker's slot or the worker sees the mark. Returns the workers
+   * still attached (the mark is taken back when there are any).
+   */
+  beginClose(): number {
+    Atomics.store(this.words, CLOSING, 1);
+    const workers = this.slotsInUse() - 1;
+    if (workers > 0) Atomics.store(this.words, CLOSING, 0);
+    return workers;
+  }
+
+  /** Whether the owner is closing the store (attach then gives its slot back and fails). */
+  get closing(): boolean {
+    return Atomics.load(this.words, CLOSING) === 1;
+  }
+
   /** Takes a free thread slot, or returns -1 when all MAX_THREADS are in use. */
   takeSlot(): number {
     for (let slot = 0; slot < MAX_THREADS; slot++) {
@@ -138,7 +157,7 @@ export class SharedControl {
   slotsInUse(): number {
     let n = 0;
     for (let slot = 0; slot < MAX_THREADS; slot++) {
-      if ((this.words[SLOTS_IN_USE + (slot >>> 5)] & (1 << (slot & 31))) !== 0) n++;
+      if ((Atomics.load(this.words, SLOTS_IN_USE + (slot >>> 5)) & (1 << (slot & 31))) !== 0) n++;
     }
     return n;
   }

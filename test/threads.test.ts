@@ -3,6 +3,8 @@
 // merge and the catalog doubles and halves under them.
 
 import { once } from 'node:events';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { PmEHash, PmEHashError } from '../src';
 import { removeCompiled, startCompiledWorker } from './helpers/compile';
@@ -95,4 +97,34 @@ test('attach rules: a worker may not open the shared folder itself, the owner ca
   expect(store.get(1)).toBe(2n); // a worker's close leaves the store open
   store.close();
   expect(new PmEHash({ dir }).close()).toBeUndefined();
+});
+
+test('a thread whose catalog mapping is older than the file never shrinks the file when it doubles the catalog', () => {
+  const dir = tempDir('catalog-grow');
+  const owner = new PmEHash({ dir, bucketsPerPage: 16 });
+  let k = 0;
+  while (owner.stats().globalDepth < 3) owner.set(k++, 1);
+  const handle = owner.share();
+  const worker = PmEHash.attach(handle); // maps the catalog at depth 3
+  expect(worker.get(0)).toBe(1n);
+  const catalogBytes = () => fs.statSync(path.join(dir, 'pm_ehash_catalog')).size;
+  while (owner.stats().globalDepth < 7) owner.set(k++, 2); // the owner grows the file...
+  const grown = catalogBytes();
+  for (let r = 0; r < k; r++) owner.delete(r); // ...and empties the store, keeping the file
+  expect(owner.stats().globalDepth).toBe(0);
+  expect(catalogBytes()).toBe(grown);
+  // The worker doubles from depth 3, its mapping still of 8 entries: the file must keep its size.
+  let n = 0;
+  while (worker.stats().globalDepth < 4) worker.set(1_000_000 + n++, 3);
+  expect(catalogBytes()).toBe(grown);
+  while (n < 2000) worker.set(1_000_000 + n++, 3);
+  expect(catalogBytes()).toBeGreaterThanOrEqual(grown);
+  for (let m = 0; m < 2000; m++) expect(owner.get(1_000_000 + m)).toBe(3n);
+  worker.close();
+  expect(owner.check()).toEqual([]);
+  owner.close();
+  const again = new PmEHash({ dir });
+  expect(again.check()).toEqual([]);
+  expect(again.size).toBe(2000);
+  again.close();
 });
