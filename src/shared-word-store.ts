@@ -6,14 +6,13 @@
 // splits under its lock; an emptied one is merged after its lock is released, if it can be.
 // Each thread counts its inserts and removes in its own slot of the control block.
 
-import { BUCKET_FULL_BITMAP, BUCKET_SIZE, LogOp, WORD } from '../include-types/layout';
-import { firstFree } from './bits';
-import { BITMAP, DEPTH, findKey, slotCheck, USED, VALUE, writeSlot } from './bucket';
+import { BUCKET_FULL_BITMAP } from '../include-types/layout';
+import { BITMAP, DEPTH, findKey, USED, VALUE } from './bucket';
 import { hashKey } from './hash';
 import { CATALOG, CATALOG_BUSY, LOCK_STRIPES, LOCKS, SharedControl } from './shared-control';
 import { lockIdOf, sharedMergeEmpty, sharedSplit, syncWithControl } from './shared-structure';
 import type { StoreState } from './store-state';
-import { WordStore } from './word-store';
+import { insertIntoSlot, removeSlot, updateSlot, WordStore } from './word-store';
 
 export class SharedWordStore extends WordStore {
   /** The catalog word when this thread's view was last brought up to date. */
@@ -163,11 +162,7 @@ export class SharedWordStore extends WordStore {
           sharedSplit(this.s, this.ctl, h & this.mask, fileId, offset);
           continue; // the key's bucket is B or the new one: look again
         }
-        const j = firstFree(word & USED);
-        writeSlot(w, b, j, kLo, kHi, vLo, vHi);
-        this.s.pages.persistRange(fileId, offset, BUCKET_SIZE);
-        w[b + BITMAP] = (word | (1 << j)) ^ slotCheck(h, j, vLo, vHi);
-        this.s.pages.persistRange(fileId, offset, WORD);
+        insertIntoSlot(this.s, fileId, offset, w, b, word, h, kLo, kHi, vLo, vHi);
         this.keyCount[0]++;
         return 0;
       } finally {
@@ -188,14 +183,7 @@ export class SharedWordStore extends WordStore {
       const b = offset >>> 2;
       const j = findKey(w, b, kLo, kHi);
       if (j < 0) return -1;
-      const v = b + VALUE + 2 * j;
-      const word = w[b + BITMAP] ^ slotCheck(h, j, w[v], w[v + 1]) ^ slotCheck(h, j, vLo, vHi);
-      this.s.meta.beginLog(LogOp.Update, fileId, offset, j, vLo, vHi, 0);
-      w[v] = vLo;
-      w[v + 1] = vHi;
-      w[b + BITMAP] = word;
-      this.s.pages.persistRange(fileId, offset, BUCKET_SIZE);
-      this.s.meta.endLog();
+      updateSlot(this.s, fileId, offset, w, b, h, j, vLo, vHi);
       return 0;
     } finally {
       this.control[stripe] = held + 1; // unlock (SharedControl.unlockBucket)
@@ -215,10 +203,7 @@ export class SharedWordStore extends WordStore {
       const b = offset >>> 2;
       const j = findKey(w, b, kLo, kHi);
       if (j < 0) return -1;
-      const v = b + VALUE + 2 * j;
-      const word = (w[b + BITMAP] & ~(1 << j)) ^ slotCheck(h, j, w[v], w[v + 1]);
-      w[b + BITMAP] = word;
-      this.s.pages.persistRange(fileId, offset, WORD);
+      const word = removeSlot(this.s, fileId, offset, w, b, h, j);
       this.keyCount[0]--;
       emptied = (word & USED) === 0 && w[b + DEPTH] > 0;
     } finally {

@@ -81,6 +81,7 @@ export class WordStore {
     if (findKey(w, b, kLo, kHi) >= 0) return -1;
     const word = w[b + BITMAP];
     if ((word & USED) === BUCKET_FULL_BITMAP) return this.splitAndInsert(h, kLo, kHi, vLo, vHi);
+    // FORMAT.md, insert: steps 1-2, written out here: the load phase's hottest lines.
     const j = firstFree(word & USED);
     writeSlot(w, b, j, kLo, kHi, vLo, vHi);
     this.s.pages.persistRange(fileId, offset, BUCKET_SIZE);
@@ -151,14 +152,7 @@ export class WordStore {
     const b = offset >>> 2;
     const j = findKey(w, b, kLo, kHi);
     if (j < 0) return -1;
-    const v = b + VALUE + 2 * j;
-    const word = w[b + BITMAP] ^ slotCheck(h, j, w[v], w[v + 1]) ^ slotCheck(h, j, vLo, vHi);
-    this.s.meta.beginLog(LogOp.Update, fileId, offset, j, vLo, vHi, 0);
-    w[v] = vLo;
-    w[v + 1] = vHi;
-    w[b + BITMAP] = word;
-    this.s.pages.persistRange(fileId, offset, BUCKET_SIZE);
-    this.s.meta.endLog();
+    updateSlot(this.s, fileId, offset, w, b, h, j, vLo, vHi);
     return 0;
   }
 
@@ -173,10 +167,7 @@ export class WordStore {
     const b = offset >>> 2;
     const j = findKey(w, b, kLo, kHi);
     if (j < 0) return -1;
-    const v = b + VALUE + 2 * j;
-    const word = (w[b + BITMAP] & ~(1 << j)) ^ slotCheck(h, j, w[v], w[v + 1]);
-    w[b + BITMAP] = word;
-    this.s.pages.persistRange(fileId, offset, WORD);
+    const word = removeSlot(this.s, fileId, offset, w, b, h, j);
     this.s.keys--;
     if ((word & USED) === 0 && w[b + DEPTH] > 0) {
       mergeEmpty(this.s, h & this.mask);
@@ -203,4 +194,67 @@ export class WordStore {
       }
     }
   }
+}
+
+// The persistent steps of the three writes, shared by WordStore and SharedWordStore (which
+// holds the bucket's lock around them). (w, b) is the bucket at (fileId, offset); h its key's hash.
+
+/** FORMAT.md, insert: steps 1-2, into the first free slot of a bucket whose bitmap word is `word`. */
+export function insertIntoSlot(
+  s: StoreState,
+  fileId: number,
+  offset: number,
+  w: Uint32Array,
+  b: number,
+  word: number,
+  h: number,
+  kLo: number,
+  kHi: number,
+  vLo: number,
+  vHi: number,
+): void {
+  const j = firstFree(word & USED);
+  writeSlot(w, b, j, kLo, kHi, vLo, vHi);
+  s.pages.persistRange(fileId, offset, BUCKET_SIZE);
+  w[b + BITMAP] = (word | (1 << j)) ^ slotCheck(h, j, vLo, vHi);
+  s.pages.persistRange(fileId, offset, WORD);
+}
+
+/** FORMAT.md, update: steps 1-3, of the value in kv slot j. */
+export function updateSlot(
+  s: StoreState,
+  fileId: number,
+  offset: number,
+  w: Uint32Array,
+  b: number,
+  h: number,
+  j: number,
+  vLo: number,
+  vHi: number,
+): void {
+  const v = b + VALUE + 2 * j;
+  const word = w[b + BITMAP] ^ slotCheck(h, j, w[v], w[v + 1]) ^ slotCheck(h, j, vLo, vHi);
+  s.meta.beginLog(LogOp.Update, fileId, offset, j, vLo, vHi, 0);
+  w[v] = vLo;
+  w[v + 1] = vHi;
+  w[b + BITMAP] = word;
+  s.pages.persistRange(fileId, offset, BUCKET_SIZE);
+  s.meta.endLog();
+}
+
+/** FORMAT.md, remove: step 1, of kv slot j; returns the bucket's new bitmap word. */
+export function removeSlot(
+  s: StoreState,
+  fileId: number,
+  offset: number,
+  w: Uint32Array,
+  b: number,
+  h: number,
+  j: number,
+): number {
+  const v = b + VALUE + 2 * j;
+  const word = (w[b + BITMAP] & ~(1 << j)) ^ slotCheck(h, j, w[v], w[v + 1]);
+  w[b + BITMAP] = word;
+  s.pages.persistRange(fileId, offset, WORD);
+  return word;
 }
