@@ -425,21 +425,19 @@ static __attribute__((noinline)) void split(Store *s, uint32_t i, uint32_t fileI
   if (d == s->globalDepth) double_catalog(s);
   Bucket *n = bucket_at(s, nFileId, nOffset);
 
-  // As in structure.ts: every slot is copied to N's slot k, and k advances only when the key
-  // moves, so there is no branch on the hash bit (a coin toss for every key).
-  uint32_t word = b->bitmap, moved = 0, movedCheck = 0, nWord = 0, k = 0;
+  // As in structure.ts: a key that moves keeps its slot number in N, so its checksum part is the
+  // same in both buckets; every slot is copied and only the moving ones are marked used, so
+  // there is no branch on the hash bit (a coin toss for every key).
+  uint32_t word = b->bitmap, moved = 0, movedCheck = 0;
   for (uint32_t j = 0; j < KV_SLOTS; j++) {
     uint32_t h = hash_key(b->keyLo[j], b->keyHi[j]);
     uint32_t move = (h >> d) & 1;
-    uint32_t all = 0u - move;
     uint32_t vLo = b->value[2 * j], vHi = b->value[2 * j + 1];
-    write_slot(n, (int)k, b->keyLo[j], b->keyHi[j], vLo, vHi);
+    write_slot(n, (int)j, b->keyLo[j], b->keyHi[j], vLo, vHi);
     moved |= move << j;
-    movedCheck ^= slot_check(h, j, vLo, vHi) & all;
-    nWord = (nWord | (move << k)) ^ (slot_check(h, k, vLo, vHi) & all);
-    k += move;
+    movedCheck ^= slot_check(h, j, vLo, vHi) & (0u - move);
   }
-  n->bitmap = nWord;
+  n->bitmap = moved ^ movedCheck;
   n->depth = d + 1;
 
   uint32_t size = 1u << s->globalDepth, step = 1u << (d + 1);

@@ -58,26 +58,20 @@ export function fillNewBucket(
   const b = offset >>> 2;
   const nw = s.pages.words[nFileId];
   const nb = nOffset >>> 2;
-  let moved = 0; // used bits leaving B
-  let movedCheck = 0; // their checksum contributions in B
-  let nWord = 0; // N's bitmap word: used bits and checksum
-  let k = 0; // N's next slot
-  // Without a branch on the hash bit, which is a coin toss for every key: each slot is copied to
-  // N's slot k, and k advances (and the bits are set) only when the key moves. A copy that does
-  // not move is overwritten by the next one, or left in a slot N does not use.
+  let moved = 0; // used bits leaving B, which are N's used bits too
+  let movedCheck = 0; // their checksum contributions, the same in B and in N
+  // A key that moves keeps its slot number in N, so its checksum part is the same in both
+  // buckets and is worked out once. Without a branch on the hash bit, which is a coin toss for
+  // every key: every slot is copied, and the bits are set only for the keys that move (a copy
+  // that does not is left in a slot N does not use).
   for (let j = 0; j < BUCKET_KV_SLOTS; j++) {
     const h = hashKey(w[b + KEY_LO + j], w[b + KEY_HI + j]);
     const move = (h >>> d) & 1;
-    const all = -move; // all ones when the key moves, else 0
-    const vLo = w[b + VALUE + 2 * j];
-    const vHi = w[b + VALUE + 2 * j + 1];
-    copySlot(w, b, j, nw, nb, k);
+    copySlot(w, b, j, nw, nb, j);
     moved |= move << j;
-    movedCheck ^= slotCheck(h, j, vLo, vHi) & all;
-    nWord = (nWord | (move << k)) ^ (slotCheck(h, k, vLo, vHi) & all);
-    k += move;
+    movedCheck ^= slotCheck(h, j, w[b + VALUE + 2 * j], w[b + VALUE + 2 * j + 1]) & -move;
   }
-  nw[nb + BITMAP] = nWord;
+  nw[nb + BITMAP] = moved ^ movedCheck;
   nw[nb + DEPTH] = d + 1;
   s.pages.persistBucket(nFileId, nOffset);
   leaving[0] = moved;
