@@ -13,6 +13,7 @@ import {
   BUCKET_KV_SLOTS,
   BUCKET_LOCAL_DEPTH_OFFSET,
   BUCKET_VALUE_OFFSET,
+  CACHE_LINE,
   WORD,
 } from '../include-types/layout';
 import { fmix32, hashKey } from './hash';
@@ -80,6 +81,18 @@ export function findKey(w: Uint32Array, b: number, lo: number, hi: number): numb
     match ^= low;
   }
   return -1;
+}
+
+/** Words in a cache line: the bucket's four lines start at b, b + LINE_WORDS, ... */
+const LINE_WORDS = CACHE_LINE / WORD;
+
+/**
+ * Loads one word of each of the four lines of bucket (w, b), so that the operation on it that
+ * follows finds them in the CPU cache (a READ reads three of the lines, an INSERT writes three).
+ * Returns their XOR, which the caller keeps so that the loads are not optimized away.
+ */
+export function touchBucket(w: Uint32Array, b: number): number {
+  return w[b] ^ w[b + LINE_WORDS] ^ w[b + 2 * LINE_WORDS] ^ w[b + 3 * LINE_WORDS];
 }
 
 /** Writes kv slot j (no persist). */

@@ -12,16 +12,13 @@
 //   w  the bucket's page, as words    b  index of the bucket's first word in w
 //   j  a kv slot of the bucket
 
-import { BUCKET_FULL_BITMAP, BUCKET_KV_SLOTS, BUCKET_SIZE, CACHE_LINE, LogOp, WORD } from '../include-types/layout';
+import { BUCKET_FULL_BITMAP, BUCKET_KV_SLOTS, BUCKET_SIZE, LogOp, WORD } from '../include-types/layout';
 import { firstFree, pow2 } from './bits';
-import { BITMAP, DEPTH, findKey, KEY_HI, KEY_LO, slotCheck, USED, VALUE, writeSlot } from './bucket';
+import { BITMAP, DEPTH, findKey, KEY_HI, KEY_LO, slotCheck, touchBucket, USED, VALUE, writeSlot } from './bucket';
 import { PmEHashError } from './errors';
 import { hashKey } from './hash';
 import type { StoreState } from './store-state';
 import { mergeEmpty, split } from './structure';
-
-/** Words in a cache line: a bucket's four lines start at b, b + LINE_WORDS, ... */
-const LINE_WORDS = CACHE_LINE / WORD;
 
 export class WordStore {
   protected mask: number;
@@ -112,11 +109,10 @@ export class WordStore {
   }
 
   /**
-   * Touches the catalog entry and the four lines of the bucket of each key lo[i], hi[i] for i in
-   * [from, to), so that operations on those keys that follow find them in the CPU cache (a READ
-   * reads three of the lines, an INSERT writes three). Loads of different keys do not depend on
-   * each other, so their cache misses overlap instead of coming one after another. Changes
-   * nothing; the return value only keeps the loads alive.
+   * Touches the catalog entry and the bucket (touchBucket) of each key lo[i], hi[i] for i in
+   * [from, to), so that operations on those keys that follow find them in the CPU cache. Loads
+   * of different keys do not depend on each other, so their cache misses overlap instead of
+   * coming one after another. Changes nothing; the return value only keeps the loads alive.
    */
   prefetchWords(lo: Uint32Array, hi: Uint32Array, from: number, to: number): number {
     if (this.closed) throw this.closedError();
@@ -126,9 +122,7 @@ export class WordStore {
     let sink = 0;
     for (let i = from; i < to; i++) {
       const e = (hashKey(lo[i], hi[i]) & mask) * 2;
-      const w = pages[cat[e]];
-      const b = cat[e + 1] >>> 2;
-      sink ^= w[b] ^ w[b + LINE_WORDS] ^ w[b + 2 * LINE_WORDS] ^ w[b + 3 * LINE_WORDS];
+      sink ^= touchBucket(pages[cat[e]], cat[e + 1] >>> 2);
     }
     return sink;
   }
