@@ -15,7 +15,7 @@
 //                          A lookup that saw no holder, and the same word after its probe, read
 //                          entries nobody was changing
 //   globalDepth, maxFileId, bucketsAtDepth[], the keys counted by each thread slot, the
-//   thread slots in use, the allocation cursor
+//   thread slots in use, the allocation cursor, the page file being made ahead of need
 //
 // A lock held by a thread that died mid-operation would stop the others forever; waits give up
 // after SPIN_TIMEOUT_MS with PMEHASH_DEADLOCK instead.
@@ -45,6 +45,7 @@ const ALLOC_CURSOR = GLOBAL_DEPTH + 2;
 const SLOTS_IN_USE = GLOBAL_DEPTH + 3; // bitmap over two words
 const PAUSE = GLOBAL_DEPTH + 5; // always 0: Atomics.wait on it is a timed pause
 const CLOSING = GLOBAL_DEPTH + 6; // 1 while the owner closes: attaching is refused
+const NEXT_PAGE = GLOBAL_DEPTH + 7; // the page file a thread is making ahead of need, or 0
 const BUCKETS_AT_DEPTH = 5 * LINE; // MAX_GLOBAL_DEPTH + 2 words
 const KEYS = BUCKETS_AT_DEPTH + 2 * LINE; // one line per thread slot
 /** Word index of the first lock stripe (hot paths index `words` directly). */
@@ -96,6 +97,18 @@ export class SharedControl {
 
   set maxFileId(id: number) {
     Atomics.store(this.words, MAX_FILE_ID, id);
+  }
+
+  /**
+   * The id of the page file one thread is making ahead of need (shared-structure.ts,
+   * makeNextPage), or 0. Set under the structure lock; cleared by that thread.
+   */
+  get nextPage(): number {
+    return Atomics.load(this.words, NEXT_PAGE);
+  }
+
+  set nextPage(id: number) {
+    Atomics.store(this.words, NEXT_PAGE, id);
   }
 
   get allocationCursor(): number {

@@ -5,6 +5,7 @@
 // bucket lock while holding anything (a merge only tries its buddy's).
 
 import { BUCKET_SIZE, LogOp } from '../include-types/layout';
+import { filePath, pageFileName } from './files';
 import { pow2 } from './bits';
 import { BITMAP, DEPTH, USED } from './bucket';
 import { SharedControl } from './shared-control';
@@ -39,7 +40,19 @@ export function sharedSplit(s: StoreState, ctl: SharedControl, i: number, fileId
   ctl.lockStructure();
   try {
     syncWithControl(s, ctl);
-    const id = takeBucketSlot(s, ctl); // step 1
+    let id = takeBucketSlot(s, ctl); // step 1
+    while (id < 0) {
+      // Every slot is taken and another thread is making the next page file: wait for it
+      // without the structure lock, which that thread needs to commit the page.
+      ctl.unlockStructure();
+      try {
+        waitForNextPage(ctl);
+      } finally {
+        ctl.lockStructure();
+      }
+      syncWithControl(s, ctl);
+      id = takeBucketSlot(s, ctl);
+    }
     nFileId = s.pages.fileIdOfBucket(id);
     nOffset = s.pages.offsetOfBucket(id);
     if (d === s.globalDepth) {
@@ -65,6 +78,50 @@ export function sharedSplit(s: StoreState, ctl: SharedControl, i: number, fileId
   redirect(s, ctl, d + 1, pattern | pow2(d), nFileId, nOffset); // step 5
   finishOldBucket(s, fileId, offset, d); // step 6
   s.meta.endLog(); // step 7
+  if (s.nextPage) makeNextPage(s, ctl);
+}
+
+/**
+ * Page files are made ahead of need while the store is shared: the thread whose split takes
+ * one of the last PAGE_AHEAD free slots makes the next file after its split, without the
+ * structure lock (writing a page file's zeros takes about 150 us, and every split of every other
+ * thread would wait that long), then commits it under the lock (FORMAT.md, page allocation).
+ */
+function pageAhead(s: StoreState): number {
+  return Math.max(1, s.pages.bucketsPerPage >>> 2);
+}
+
+/** FORMAT.md, page allocation, for s.nextPage: step 1 without the structure lock, step 2 under it. */
+function makeNextPage(s: StoreState, ctl: SharedControl): void {
+  const fileId = s.nextPage!;
+  s.nextPage = 0;
+  try {
+    s.pages.createPage(fileId); // this thread has mapped every page before it (takeBucketSlot)
+    s.files.syncFolder(s.dir);
+  } catch {
+    // The split that asked for it is done; a split that finds no free slot makes the file
+    // itself, under the structure lock, and reports the error then.
+    s.files.remove(filePath(s.dir, pageFileName(fileId)));
+    ctl.nextPage = 0;
+    return;
+  }
+  ctl.lockStructure();
+  try {
+    syncWithControl(s, ctl);
+    s.meta.commit(fileId + 1, s.globalDepth);
+    s.maxFileId = fileId + 1;
+    ctl.maxFileId = fileId + 1;
+    ctl.nextPage = 0;
+  } finally {
+    ctl.unlockStructure();
+  }
+}
+
+/** Waits until the page file another thread is making is committed (or given up). */
+function waitForNextPage(ctl: SharedControl): void {
+  for (let spins = 0; ctl.nextPage !== 0; spins++) {
+    if (spins > 1000) ctl.backOff(spins, 'a new page file');
+  }
 }
 
 /**
@@ -188,16 +245,22 @@ function redirect(
  */
 function takeBucketSlot(s: StoreState, ctl: SharedControl): number {
   // No slot below the cursor is free: a merge that frees one moves the cursor back to it.
-  const slots = s.pages.pageCount * s.pages.bucketsPerPage;
+  // Only committed page files count: a file another thread is making is not yet one.
+  const slots = (s.maxFileId - 1) * s.pages.bucketsPerPage;
   for (let id = ctl.allocationCursor; id < slots; id++) {
     const fileId = s.pages.fileIdOfBucket(id);
     const slot = id % s.pages.bucketsPerPage;
     if (!s.pages.isUsed(fileId, slot)) {
       s.pages.setUsed(fileId, slot, true);
       ctl.allocationCursor = id + 1;
+      if (slots - id <= pageAhead(s) && ctl.nextPage === 0) {
+        ctl.nextPage = s.maxFileId;
+        s.nextPage = s.maxFileId;
+      }
       return id;
     }
   }
+  if (ctl.nextPage !== 0) return -1; // another thread is making the next page file
   addPage(s);
   ctl.maxFileId = s.maxFileId;
   const id = (s.maxFileId - 2) * s.pages.bucketsPerPage;

@@ -31,4 +31,6 @@ export interface StoreState {
    * and this thread's copies are refreshed from it (shared-structure.ts).
    */
   shared?: SharedControl;
+  /** A page file this thread is to make ahead of need, once its split is done (0: none). */
+  nextPage?: number;
 }

@@ -99,3 +99,51 @@ test('an unreadable folder (permission denied) is a clear PMEHASH_IO error and s
   }
   expect(fs.readdirSync(dir).sort()).toEqual(['1', 'pm_ehash_catalog', 'pm_ehash_metadata']);
 });
+
+test('a shared store makes page files ahead of need, and one it fails to make is made when needed', () => {
+  const dir = tempDir('ahead');
+  const files = new FailingFiles(false);
+  const bucketsPerPage = 8; // a page file is made ahead when a split takes one of the last 2 slots
+  const store = new PmEHash({ dir, bucketsPerPage }, files);
+  store.share(); // this thread writes through the shared path; no worker is needed to see the policy
+  let creations = 0;
+  files.failure = (op) => {
+    if (op !== 'create') return;
+    creations++;
+    if (creations === 3 || creations === 4) throw enospc(); // both tries ahead of the third page
+  };
+  const freeAfter: number[] = [];
+  for (let k = 0; k < 3000; k++) {
+    expect(store.insert({ key: k, value: k + 1 })).toBe(0);
+    const { buckets, pageFiles } = store.stats();
+    freeAfter.push(pageFiles * bucketsPerPage - buckets);
+  }
+  expect(creations).toBeGreaterThan(4); // the failures happened, and every insert succeeded
+  // Once (after the two failed tries) every slot was taken, until the next split made the page.
+  const episodesWithoutFreeSlot = freeAfter.filter((free, i) => free === 0 && freeAfter[i - 1] !== 0).length;
+  expect(episodesWithoutFreeSlot).toBe(1);
+  expect(store.check()).toEqual([]);
+  const { pageFiles } = store.stats();
+  expect(fs.readdirSync(dir).filter((name) => /^\d+$/.test(name))).toHaveLength(pageFiles); // no stray file
+  store.close();
+  const again = new PmEHash({ dir });
+  expect(again.repairs).toEqual([]);
+  expect(again.check()).toEqual([]);
+  expect(again.stats().keys).toBe(3000);
+  again.close();
+});
+
+test('without failures a shared store always keeps a free bucket slot made ahead', () => {
+  const dir = tempDir('ahead-free');
+  const bucketsPerPage = 8;
+  const store = new PmEHash({ dir, bucketsPerPage });
+  store.share();
+  let leastFree = Infinity;
+  for (let k = 0; k < 3000; k++) {
+    store.insert({ key: k, value: k });
+    const { buckets, pageFiles } = store.stats();
+    leastFree = Math.min(leastFree, pageFiles * bucketsPerPage - buckets);
+  }
+  expect(leastFree).toBeGreaterThan(0);
+  store.close();
+});
