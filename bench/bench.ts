@@ -3,7 +3,8 @@
 // this shared machine falls on all of them alike. Prints medians, min-max spreads and the ratios
 // PmEHash / contender (worked out within each round, then medianed), and writes RESULTS.md.
 // Then a second, smaller section on the scale workload (1000w, generated into workload/ when
-// missing) with only PmEHash unshared, on 1 and on 2 worker threads; both sections give the
+// missing) with only PmEHash unshared, on 1 and on 2 worker threads, and the machine's reference
+// (2 threads on stores of their own, bench/independent-stores.ts); both sections give the
 // thread speed-ups per round, and RESULTS.md ends with which thread targets the run met.
 //   node dist/bench/bench.js [--workload NAME | --load FILE --run FILE] [--runs N] [--only a,b]
 //                            [--scale-workload NAME | --no-scale] [--out FILE]
@@ -22,6 +23,7 @@ const LABELS: Record<ContenderName, string> = {
   pmehash: 'PmEHash (durability process)',
   'pmehash-threads-1': 'PmEHash, 1 worker thread on a shared store',
   'pmehash-threads-2': 'PmEHash, 2 worker threads on a shared store',
+  'independent-2': 'PmEHash, 2 worker threads, each on a store of its own (nothing shared)',
   'c-same-layout': 'C with the same layout, no persistence (bench/same-layout.c)',
   'typed-table': 'typed-array open addressing (in memory)',
   'map-bigint': 'Map<bigint, bigint> (in memory)',
@@ -31,10 +33,16 @@ const LABELS: Record<ContenderName, string> = {
 };
 
 /** The contenders PmEHash is not compared with in the table: itself, its other durability, its threads (they get speed-ups). */
-const UNRATIOED: ContenderName[] = ['pmehash', 'pmehash-sync', 'pmehash-threads-1', 'pmehash-threads-2'];
+const UNRATIOED: ContenderName[] = [
+  'pmehash',
+  'pmehash-sync',
+  'pmehash-threads-1',
+  'pmehash-threads-2',
+  'independent-2',
+];
 
 /** The contenders of the scale section. */
-const SCALE_CONTENDERS: ContenderName[] = ['pmehash', 'pmehash-threads-1', 'pmehash-threads-2'];
+const SCALE_CONTENDERS: ContenderName[] = ['pmehash', 'pmehash-threads-1', 'pmehash-threads-2', 'independent-2'];
 
 /** results.get(c)[round] */
 type Results = Map<ContenderName, ContenderResult[]>;
@@ -140,6 +148,7 @@ function threadSection(results: Results, files: Files, runs: number): { lines: s
   const one = ops('pmehash-threads-1');
   const unshared = ops('pmehash');
   const typed = ops('typed-table');
+  const independent = ops('independent-2');
   const speedups: ThreadSpeedups = {
     workload: files.workload,
     rounds: runs,
@@ -155,6 +164,14 @@ function threadSection(results: Results, files: Files, runs: number): { lines: s
       speedup: one && unshared ? speedup(one, unshared) : undefined,
     },
     { label: '2 worker threads / typed-array table (in memory)', speedup: speedups.overTyped },
+    {
+      label: 'reference: 2 threads on stores of their own / unshared single thread',
+      speedup: independent && unshared ? speedup(independent, unshared) : undefined,
+    },
+    {
+      label: '2 worker threads on the shared store / 2 on stores of their own',
+      speedup: two && independent ? speedup(two, independent) : undefined,
+    },
   ].filter((r): r is { label: string; speedup: NonNullable<typeof r.speedup> } => r.speedup !== undefined);
   if (rows.length === 0) return { lines: [], speedups };
   const lines = ['', speedupTable(rows)];

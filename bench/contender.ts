@@ -13,6 +13,7 @@ import { parseWorkloadFile } from '../src/ycsb/parser';
 import { OP_DELETE, OP_INSERT, OP_READ, OP_UPDATE, type Workload } from '../src/ycsb/workload';
 import { freshStore, runPhase, type ReadReport } from '../src/ycsb/runner';
 import { runYcsbThreads } from '../src/ycsb/thread-runner';
+import { runIndependentStores } from './independent-stores';
 import { TypedTable } from './typed-table';
 
 /** Every contender, in the order each round of `make bench` runs them. */
@@ -20,6 +21,7 @@ export const CONTENDERS = [
   'pmehash',
   'pmehash-threads-1',
   'pmehash-threads-2',
+  'independent-2',
   'c-same-layout',
   'typed-table',
   'map-bigint',
@@ -279,6 +281,20 @@ function runLmdb(
 async function main(): Promise<void> {
   const [name, loadFile, runFile, dir] = process.argv.slice(2) as [ContenderName, string, string, string];
   fs.mkdirSync(dir, { recursive: true });
+  if (name === 'independent-2') {
+    const r = await runIndependentStores(loadFile, runFile, dir, 2);
+    const p = (x: typeof r.load): PhaseResult => ({ ...phase(x.ops, x.seconds), perThread: x.perThread });
+    const out: ContenderResult = {
+      name,
+      load: p(r.load),
+      run: p(r.run),
+      reads: r.reads,
+      parseMBps: 0,
+      peakRssMB: process.resourceUsage().maxRSS / 1024,
+    };
+    process.stdout.write(JSON.stringify(out) + '\n');
+    return;
+  }
   const threads = THREAD_CONTENDERS[name];
   if (threads !== undefined) {
     const result = await runPmEHashThreads(loadFile, runFile, dir, threads);
