@@ -64,8 +64,9 @@ crash-test: $(STAMP)
 # contender once (PmEHash unshared, on 1 and on 2 worker threads among them); the C contender
 # (bench/same-layout.c) is compiled first, or skipped without a C compiler. Then BENCH_RUNS
 # rounds of PmEHash unshared, 1 and 2 worker threads on BENCH_SCALE (generated into workload/
-# when missing; BENCH_SCALE= leaves that section out). Writes bench/RESULTS.md, with the thread
-# speed-ups and the thread targets met.
+# when missing; BENCH_SCALE= leaves that section out). Both sections also run the machine's
+# reference: 2 worker threads on stores of their own, sharing nothing. Writes bench/RESULTS.md,
+# with the thread speed-ups and the thread targets met.
 BENCH_WORKLOAD ?= 220w-rw-50-50
 BENCH_RUNS ?= 5
 BENCH_SCALE ?= 1000w-rw-50-50

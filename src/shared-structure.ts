@@ -37,6 +37,9 @@ export function sharedSplit(s: StoreState, ctl: SharedControl, i: number, fileId
   const pattern = i & (pow2(d) - 1);
   let nFileId: number;
   let nOffset: number;
+  // Mapping the page files other threads made (about 100 us each) is done before the structure
+  // lock, which every split of every thread takes; under it, only what changed meanwhile.
+  syncWithControl(s, ctl);
   ctl.lockStructure();
   try {
     syncWithControl(s, ctl);
@@ -105,6 +108,7 @@ function makeNextPage(s: StoreState, ctl: SharedControl): void {
     ctl.nextPage = 0;
     return;
   }
+  syncWithControl(s, ctl); // as in sharedSplit: map outside the lock
   ctl.lockStructure();
   try {
     syncWithControl(s, ctl);
