@@ -83,6 +83,13 @@ export class DataPages {
     this.add(fileId, this.files.create(filePath(this.dir, pageFileName(fileId)), this.pageSize));
   }
 
+  /** Unmaps page `fileId`, the last one mapped (a page file whose making failed half-way). */
+  dropLastPage(fileId: number): void {
+    if (fileId !== this.pageCount) return;
+    this.words.pop();
+    this.files.release(this.buffers.pop()!);
+  }
+
   private add(fileId: number, buffer: Buffer): void {
     if (fileId !== this.words.length) throw new Error(`page ${fileId} mapped out of order`);
     this.buffers.push(buffer);

@@ -66,6 +66,12 @@ export function sharedSplit(s: StoreState, ctl: SharedControl, i: number, fileId
         ctl.globalDepth = s.globalDepth;
       } catch (err) {
         s.pages.setUsed(nFileId, s.pages.slotOf(nOffset), false);
+        ctl.allocationCursor = Math.min(ctl.allocationCursor, id); // the slot is free again
+        if (s.nextPage) {
+          // The split ends here: nobody will make the page file it claimed.
+          s.nextPage = 0;
+          ctl.nextPage = 0;
+        }
         throw err;
       } finally {
         ctl.endCatalogChange();
@@ -86,7 +92,7 @@ export function sharedSplit(s: StoreState, ctl: SharedControl, i: number, fileId
 
 /**
  * Page files are made ahead of need while the store is shared: the thread whose split takes
- * one of the last PAGE_AHEAD free slots makes the next file after its split, without the
+ * one of the last pageAhead(s) free slots makes the next file after its split, without the
  * structure lock (writing a page file's zeros takes about 150 us, and every split of every other
  * thread would wait that long), then commits it under the lock (FORMAT.md, page allocation).
  */
@@ -104,6 +110,7 @@ function makeNextPage(s: StoreState, ctl: SharedControl): void {
   } catch {
     // The split that asked for it is done; a split that finds no free slot makes the file
     // itself, under the structure lock, and reports the error then.
+    s.pages.dropLastPage(fileId);
     s.files.remove(filePath(s.dir, pageFileName(fileId)));
     ctl.nextPage = 0;
     return;

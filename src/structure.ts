@@ -182,11 +182,12 @@ export function addPage(s: StoreState): void {
   const fileId = s.maxFileId;
   try {
     s.pages.createPage(fileId);
+    s.files.syncFolder(s.dir); // the new name must be durable before the commit names it
   } catch (err) {
+    s.pages.dropLastPage(fileId);
     s.files.remove(filePath(s.dir, pageFileName(fileId)));
     throw ioError(`cannot create page file ${fileId} in ${s.dir}`, err);
   }
-  s.files.syncFolder(s.dir); // the new name must be durable before the commit names it
   s.meta.commit(fileId + 1, s.globalDepth);
   s.maxFileId = fileId + 1;
   if (s.shared) return; // threads take slots from the page bitmaps (shared-structure.ts)

@@ -17,44 +17,54 @@ function enospc(): Error {
   return Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
 }
 
-test.each<[FileOperation, string]>([
-  ['create', 'a new page file'],
-  ['grow', 'a catalog doubling'],
-])('a failing %s (%s) throws PMEHASH_IO and the store stays consistent and usable', (operation) => {
-  const dir = tempDir('fault');
-  const files = new FailingFiles(false);
-  const store = new PmEHash({ dir, bucketsPerPage: 2 }, files);
-  let inserted = 0;
-  let failure: unknown;
-  files.failure = (op) => {
-    if (op === operation && inserted >= 200) throw enospc();
-  };
-  for (let k = 0; k < 5000 && !failure; k++) {
-    try {
-      expect(store.insert({ key: k, value: k + 1 })).toBe(0);
-      inserted++;
-    } catch (err) {
-      failure = err;
+test.each<[FileOperation, string, boolean]>([
+  ['create', 'a new page file', false],
+  ['grow', 'a catalog doubling', false],
+  ['create', 'a new page file', true],
+  ['grow', 'a catalog doubling', true],
+])(
+  'a failing %s (%s; shared: %s) throws PMEHASH_IO and the store stays consistent and usable',
+  (operation, _, shared) => {
+    const dir = tempDir('fault');
+    const files = new FailingFiles(false);
+    const store = new PmEHash({ dir, bucketsPerPage: 2 }, files);
+    if (shared) store.share(); // the threads' path: pages made ahead, slots from the page bitmaps
+    let inserted = 0;
+    let failure: unknown;
+    files.failure = (op) => {
+      if (op === operation && inserted >= 200) throw enospc();
+    };
+    for (let k = 0; k < 5000 && !failure; k++) {
+      try {
+        expect(store.insert({ key: k, value: k + 1 })).toBe(0);
+        inserted++;
+      } catch (err) {
+        failure = err;
+      }
     }
-  }
-  expect(failure).toBeInstanceOf(PmEHashError);
-  expect((failure as PmEHashError).code).toBe('PMEHASH_IO');
-  expect((failure as PmEHashError).message).toMatch(/ENOSPC/);
-  expect(store.check()).toEqual([]);
-  const out: { value?: bigint } = {};
-  for (let k = 0; k < inserted; k++) expect(store.search(k, out)).toBe(0);
-  expect(store.search(inserted, out)).toBe(-1); // the failed insert left nothing
-  expect(store.stats().keys).toBe(inserted);
-  // Space comes back: the same insert now succeeds, and the store reopens clean.
-  files.failure = undefined;
-  expect(store.insert({ key: inserted, value: inserted + 1 })).toBe(0);
-  store.close();
-  const again = new PmEHash({ dir });
-  expect(again.stats().keys).toBe(inserted + 1);
-  expect(again.check()).toEqual([]);
-  expect(again.repairs).toEqual([]);
-  again.close();
-});
+    expect(failure).toBeInstanceOf(PmEHashError);
+    expect((failure as PmEHashError).code).toBe('PMEHASH_IO');
+    expect((failure as PmEHashError).message).toMatch(/ENOSPC/);
+    expect(store.check()).toEqual([]);
+    const out: { value?: bigint } = {};
+    for (let k = 0; k < inserted; k++) expect(store.search(k, out)).toBe(0);
+    expect(store.search(inserted, out)).toBe(-1); // the failed insert left nothing
+    expect(store.stats().keys).toBe(inserted);
+    // Space comes back: the same insert now succeeds, and the store reopens clean.
+    files.failure = undefined;
+    expect(store.insert({ key: inserted, value: inserted + 1 })).toBe(0);
+    // And it keeps growing: new page files, splits and doublings after the failure.
+    const more = 2000;
+    for (let k = inserted + 1; k <= inserted + more; k++) expect(store.insert({ key: k, value: k + 1 })).toBe(0);
+    expect(store.check()).toEqual([]);
+    store.close();
+    const again = new PmEHash({ dir });
+    expect(again.stats().keys).toBe(inserted + 1 + more);
+    expect(again.check()).toEqual([]);
+    expect(again.repairs).toEqual([]);
+    again.close();
+  },
+);
 
 test('durability process never msyncs', () => {
   const dirProcess = tempDir('durable');
@@ -147,3 +157,76 @@ test('without failures a shared store always keeps a free bucket slot made ahead
   expect(leastFree).toBeGreaterThan(0);
   store.close();
 });
+
+test('a shared split whose catalog doubling fails gives back the page file it claimed ahead', () => {
+  // With 2 buckets a page, a split that takes a page's last slot claims the next page file; try
+  // failing the doublings one by one until one fails in such a split.
+  let claimedAtFailure = 0;
+  for (let failing = 1; failing <= 8; failing++) {
+    const dir = tempDir('fault-claim');
+    const files = new FailingFiles(false);
+    const store = new PmEHash({ dir, bucketsPerPage: 2 }, files);
+    store.share();
+    const ctl = store.words.state.shared!;
+    let grows = 0;
+    let claimed = false;
+    files.failure = (op) => {
+      if (op !== 'grow' || ++grows !== failing) return;
+      claimed = ctl.nextPage !== 0;
+      throw enospc();
+    };
+    let failed = false;
+    for (let k = 0; k < 3000 && !failed; k++) {
+      try {
+        store.insert({ key: k, value: k });
+      } catch (err) {
+        expect((err as PmEHashError).code).toBe('PMEHASH_IO');
+        failed = true;
+      }
+    }
+    expect(failed).toBe(true);
+    expect(ctl.nextPage).toBe(0); // no claim is left for a split that ended
+    if (claimed) claimedAtFailure++;
+    files.failure = undefined;
+    for (let k = 3000; k < 4000; k++) expect(store.insert({ key: k, value: k })).toBe(0); // needs new pages
+    expect(store.check()).toEqual([]);
+    store.close();
+  }
+  expect(claimedAtFailure).toBeGreaterThan(0); // the case this test is for did happen
+});
+
+test.each([false, true])(
+  'a page file whose folder fsync fails is unmapped and removed, and the next one is made in its place (shared: %s)',
+  (shared) => {
+    const dir = tempDir('fault-fsync');
+    const files = new FailingFiles(true);
+    const store = new PmEHash({ dir, bucketsPerPage: 2, durability: 'sync' }, files);
+    if (shared) store.share();
+    let syncs = 0;
+    files.failure = (op) => {
+      if (op === 'sync-folder' && ++syncs === 8)
+        throw Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' });
+    };
+    let refused = 0;
+    let inserted = 0;
+    for (let k = 0; k < 400; k++) {
+      try {
+        if (store.insert({ key: k, value: k }) === 0) inserted++;
+      } catch (err) {
+        expect((err as PmEHashError).code).toBe('PMEHASH_IO');
+        refused++;
+      }
+    }
+    expect(syncs).toBeGreaterThan(8); // the failure happened, and page files were made after it
+    expect(refused).toBe(shared ? 0 : 1); // made ahead (shared), the failure is the next split's to retry
+    expect(store.check()).toEqual([]);
+    const { keys, pageFiles } = store.stats();
+    expect(keys).toBe(inserted);
+    expect(fs.readdirSync(dir).filter((name) => /^\d+$/.test(name))).toHaveLength(pageFiles);
+    store.close();
+    const again = new PmEHash({ dir });
+    expect(again.repairs).toEqual([]);
+    expect(again.stats().keys).toBe(inserted);
+    again.close();
+  },
+);

@@ -19,9 +19,12 @@ export class CrashingFiles extends MappedFiles {
   }
 }
 
-export type FileOperation = 'create' | 'grow';
+export type FileOperation = 'create' | 'grow' | 'sync-folder';
 
-/** Real files where `failure` runs before every file creation or growth and may throw (ENOSPC, EIO). */
+/**
+ * Real files where `failure` runs before every file creation or growth, and every fsync of a
+ * folder, and may throw (ENOSPC, EIO).
+ */
 export class FailingFiles extends MappedFiles {
   failure: ((op: FileOperation, file: string) => void) | undefined;
 
@@ -33,5 +36,10 @@ export class FailingFiles extends MappedFiles {
   override resize(file: string, size: number): Buffer {
     this.failure?.('grow', file);
     return super.resize(file, size);
+  }
+
+  override syncFolder(dir: string): void {
+    this.failure?.('sync-folder', dir);
+    super.syncFolder(dir);
   }
 }
