@@ -73,7 +73,7 @@ if (BUCKET_KV_SLOTS !== 15) throw new Error('findKey compares exactly 15 slots: 
  * each mispredicted exit throws away the loads the CPU had already started for the operations
  * that follow (measured: +17% load and +30% run ops/s on 220w). The 15 compares are written out
  * rather than looped, because V8 does not unroll loops: the loop's counter and index arithmetic
- * cost about a quarter of an in-cache READ (written out: +7% load on 220w, 9 interleaved rounds).
+ * cost about a quarter of an in-cache READ (written out: +7-12% load on 220w, 9 interleaved rounds).
  */
 export function findKey(w: Uint32Array, b: number, lo: number, hi: number): number {
   const k = b + KEY_LO;
