@@ -1,13 +1,15 @@
-// A worker thread of a multi-threaded YCSB run (thread-runner.ts): attaches to the shared store,
-// then for each phase it is sent (its share of the operations and of the READ expectations)
-// says it is armed and waits at the start gate with the others, replays it with runPhase, and answers with its
-// report, its READ judgements and the moment it finished.
+// A worker thread of a multi-threaded YCSB run (thread-runner.ts). It attaches to the shared
+// store (or, for the machine's reference in `make bench`, bench/independent-stores.ts, opens a
+// store of its own in workerData.dir). Then for each phase it is sent (its share of the
+// operations and of the READ expectations) it says it is armed, waits at the start gate with the
+// others, replays the share with runPhase, and answers with its report, its READ judgements and
+// the moment it finished.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { PmEHash } from '../pm-ehash';
 import type { ShareHandle } from '../shared-control';
 import type { ReadReport } from './expectations';
-import { runPhase } from './runner';
+import { freshStore, runPhase } from './runner';
 import type { Workload } from './workload';
 
 export interface PhaseOrder {
@@ -25,10 +27,10 @@ export interface PhaseAnswer {
   error?: string;
 }
 
-const { handle, gate } = workerData as { handle: ShareHandle; gate: SharedArrayBuffer };
+const { handle, dir, gate } = workerData as { handle?: ShareHandle; dir?: string; gate: SharedArrayBuffer };
 const start = new Int32Array(gate);
 const port = parentPort!;
-const store = PmEHash.attach(handle);
+const store = handle ? PmEHash.attach(handle) : freshStore(dir!, 'process');
 let round = 0;
 port.postMessage('ready');
 

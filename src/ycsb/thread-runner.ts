@@ -16,6 +16,7 @@ import {
   mixOf,
   prepareWorkload,
   type PhaseReport,
+  type PreparedWorkload,
   type YcsbOptions,
   type YcsbReport,
 } from './runner';
@@ -26,7 +27,7 @@ export function threadOfKey(lo: number, hi: number, n: number): number {
   return (fmix32(hi ^ fmix32(lo ^ 0x27d4eb2f)) >>> 0) % n;
 }
 
-interface Share {
+export interface Share {
   workload: Workload;
   expected: Uint8Array;
 }
@@ -67,7 +68,11 @@ export function dealWorkload(w: Workload, expected: Uint8Array, n: number): Shar
   return shares;
 }
 
-function next(worker: Worker): Promise<unknown> {
+/** The script of a YCSB worker thread (phase-worker.ts, compiled). */
+export const PHASE_WORKER = path.join(__dirname, 'phase-worker.js');
+
+/** The next message of `worker`, or its error. */
+export function next(worker: Worker): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const onMessage = (m: unknown) => {
       worker.off('error', onError);
@@ -82,68 +87,93 @@ function next(worker: Worker): Promise<unknown> {
   });
 }
 
+/** One phase for driveWorkers: its label, its operations and their shares, one per worker. */
+export interface DealtPhase {
+  label: string;
+  workload: Workload;
+  shares: Share[];
+}
+
+/**
+ * Runs the phases on workers that said 'ready' (phase-worker.ts's protocol): for each phase,
+ * hands every worker its share, waits until all are armed, opens the gate and times the phase
+ * from there to the last thread's finish; then closes the workers. Returns a report per phase.
+ */
+export async function driveWorkers(
+  workers: Worker[],
+  gate: SharedArrayBuffer,
+  phases: DealtPhase[],
+  reads: ReadReport,
+): Promise<Array<PhaseReport & { perThread: number[] }>> {
+  const open = new Int32Array(gate);
+  const reports: Array<PhaseReport & { perThread: number[] }> = [];
+  for (const [round, { label, workload: w, shares }] of phases.entries()) {
+    const armed = workers.map(next);
+    workers.forEach((worker, t) => {
+      const { workload, expected } = shares[t];
+      const order: PhaseOrder = { workload, expected, label };
+      const arrays = [workload.ops, workload.keyLo, workload.keyHi, expected];
+      worker.postMessage(
+        order,
+        arrays.map((a) => a.buffer as ArrayBuffer),
+      ); // moved, not copied
+    });
+    await Promise.all(armed); // every thread holds its share and waits at the gate
+    const answers = workers.map(next);
+    const started = process.hrtime.bigint();
+    Atomics.store(open, 0, round + 1);
+    Atomics.notify(open, 0);
+    const done = (await Promise.all(answers)) as PhaseAnswer[];
+    const error = done.find((a) => a.error)?.error;
+    if (error) throw new Error(`a YCSB thread failed: ${error}`);
+    const finished = done.reduce((m, a) => (BigInt(a.finished) > m ? BigInt(a.finished) : m), started);
+    const seconds = Number(finished - started) / 1e9;
+    for (const a of done) {
+      reads.found += a.reads.found;
+      reads.missed += a.reads.missed;
+      reads.mismatched += a.reads.mismatched;
+    }
+    reports.push({
+      ops: w.count,
+      seconds,
+      opsPerSec: w.count / seconds,
+      mix: mixOf(w),
+      failed: done.reduce((f, a) => f + a.failed, 0),
+      perThread: done.map((a) => a.ops),
+    });
+  }
+  await Promise.all(
+    workers.map((worker) => {
+      const closed = next(worker);
+      worker.postMessage('close');
+      return closed;
+    }),
+  );
+  return reports;
+}
+
+/** The load and run phases of a prepared workload, dealt to n threads. */
+export function dealPhases(prepared: PreparedWorkload, n: number): DealtPhase[] {
+  return [
+    { label: 'load', workload: prepared.load, shares: dealWorkload(prepared.load, prepared.loadExpected, n) },
+    { label: 'run', workload: prepared.run, shares: dealWorkload(prepared.run, prepared.runExpected, n) },
+  ];
+}
+
 export async function runYcsbThreads(options: YcsbOptions & { threads: number }): Promise<YcsbReport> {
   const n = options.threads;
   const prepared = prepareWorkload(options);
-  const phases: Array<[string, Workload, Share[]]> = [
-    ['load', prepared.load, dealWorkload(prepared.load, prepared.loadExpected, n)],
-    ['run', prepared.run, dealWorkload(prepared.run, prepared.runExpected, n)],
-  ];
-
+  const phases = dealPhases(prepared, n);
   const store = freshStore(options.dir, options.durability ?? 'process');
   const gate = new SharedArrayBuffer(4);
-  const open = new Int32Array(gate);
   const workers: Worker[] = [];
   try {
     const handle = store.share();
-    for (let t = 0; t < n; t++)
-      workers.push(new Worker(path.join(__dirname, 'phase-worker.js'), { workerData: { handle, gate } }));
+    for (let t = 0; t < n; t++) workers.push(new Worker(PHASE_WORKER, { workerData: { handle, gate } }));
     await Promise.all(workers.map(next)); // 'ready': every thread has attached
     const reads: ReadReport = { found: 0, missed: 0, mismatched: 0 };
-    const reports: Record<string, PhaseReport & { perThread: number[] }> = {};
-    for (const [round, [label, w, shares]] of phases.entries()) {
-      const armed = workers.map(next);
-      workers.forEach((worker, t) => {
-        const { workload, expected } = shares[t];
-        const order: PhaseOrder = { workload, expected, label };
-        const arrays = [workload.ops, workload.keyLo, workload.keyHi, expected];
-        worker.postMessage(
-          order,
-          arrays.map((a) => a.buffer as ArrayBuffer),
-        ); // moved, not copied
-      });
-      await Promise.all(armed); // every thread holds its share and waits at the gate
-      const answers = workers.map(next);
-      const started = process.hrtime.bigint();
-      Atomics.store(open, 0, round + 1);
-      Atomics.notify(open, 0);
-      const done = (await Promise.all(answers)) as PhaseAnswer[];
-      const error = done.find((a) => a.error)?.error;
-      if (error) throw new Error(`a YCSB thread failed: ${error}`);
-      const finished = done.reduce((m, a) => (BigInt(a.finished) > m ? BigInt(a.finished) : m), started);
-      const seconds = Number(finished - started) / 1e9;
-      for (const a of done) {
-        reads.found += a.reads.found;
-        reads.missed += a.reads.missed;
-        reads.mismatched += a.reads.mismatched;
-      }
-      reports[label] = {
-        ops: w.count,
-        seconds,
-        opsPerSec: w.count / seconds,
-        mix: mixOf(w),
-        failed: done.reduce((f, a) => f + a.failed, 0),
-        perThread: done.map((a) => a.ops),
-      };
-    }
-    await Promise.all(
-      workers.map((worker) => {
-        const closed = next(worker);
-        worker.postMessage('close');
-        return closed;
-      }),
-    );
-    return finishReport(options, store, prepared, n, { load: reports.load, run: reports.run, reads });
+    const [load, run] = await driveWorkers(workers, gate, phases, reads);
+    return finishReport(options, store, prepared, n, { load, run, reads });
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
     store.close();
