@@ -182,16 +182,6 @@ export class SharedControl {
     return Atomics.load(this.words, LOCKS + (id & (LOCK_STRIPES - 1)));
   }
 
-  /** Locks bucket `id`'s stripe; returns the odd value to pass to unlockBucket. */
-  lockBucket(id: number): number {
-    const at = LOCKS + (id & (LOCK_STRIPES - 1));
-    for (let spins = 0; ; spins++) {
-      const v = Atomics.load(this.words, at);
-      if ((v & 1) === 0 && Atomics.compareExchange(this.words, at, v, v + 1) === v) return v + 1;
-      if (spins > 1000) this.backOff(spins, 'a bucket lock');
-    }
-  }
-
   /** Tries once to lock bucket `id`'s stripe; returns the held value, or 0 when it is held. */
   tryLockBucket(id: number): number {
     const at = LOCKS + (id & (LOCK_STRIPES - 1));

@@ -14,6 +14,9 @@ import { lockIdOf, sharedMergeEmpty, sharedSplit, syncWithControl } from './shar
 import type { StoreState } from './store-state';
 import { insertIntoSlot, removeSlot, updateSlot, WordStore } from './word-store';
 
+/** searchOnce's answer when its probe cannot be trusted: a writer, a redirect or an unmapped page file was in the way. */
+const RETRY = -2;
+
 export class SharedWordStore extends WordStore {
   /** The catalog word when this thread's view was last brought up to date. */
   private seen = -1;
@@ -35,8 +38,8 @@ export class SharedWordStore extends WordStore {
     this.control = ctl.words;
   }
 
-  // The hot paths below are split in two: a short first attempt, and a "slow" method with the
-  // loop that waits, catches up and retries. V8 inlines a limited amount of bytecode into each
+  // The hot paths below are split in two: one short attempt (searchOnce, tryLockKeyBucket), and
+  // a "slow" method with the loop that waits, catches up and tries again. V8 inlines a limited amount of bytecode into each
   // optimized function; with the loops inline, the persistent steps of an insert (insertIntoSlot
   // and its persists) no longer fitted and became calls (a shared insert ran about 30% slower
   // than an unshared one).
@@ -85,57 +88,44 @@ export class SharedWordStore extends WordStore {
   override searchWords(kLo: number, kHi: number, out: Uint32Array): number {
     if (this.closed) throw this.closedError();
     const h = hashKey(kLo, kHi);
+    const found = this.searchOnce(h, kLo, kHi, out);
+    return found !== RETRY ? found : this.searchSlow(h, kLo, kHi, out);
+  }
+
+  /** One lock-free probe: 0 (value in out) or -1, or RETRY when the probe cannot be trusted. */
+  private searchOnce(h: number, kLo: number, kHi: number, out: Uint32Array): number {
     const started = this.settle();
     const e = (h & this.mask) * 2;
     const fileId = this.cat[e];
     const offset = this.cat[e + 1];
     const w = this.pageWords[fileId];
-    if (w !== undefined) {
-      const stripe = LOCKS + (lockIdOf(fileId, offset) & (LOCK_STRIPES - 1));
-      const version = this.control[stripe]; // plain, as in settle; checked atomically below
-      const b = offset >>> 2;
-      const j = findKey(w, b, kLo, kHi);
-      const vLo = j < 0 ? 0 : w[b + VALUE + 2 * j];
-      const vHi = j < 0 ? 0 : w[b + VALUE + 2 * j + 1];
-      // Even: no writer held the bucket; unchanged: none took it meanwhile, nor redirected.
-      if (
-        (version & 1) === 0 &&
-        Atomics.load(this.control, stripe) === version &&
-        Atomics.load(this.control, CATALOG) === started
-      ) {
-        if (j < 0) return -1;
-        out[0] = vLo;
-        out[1] = vHi;
-        return 0;
-      }
-    }
-    return this.searchSlow(h, kLo, kHi, out);
+    if (w === undefined) return RETRY; // a page file another thread made: map it first
+    const stripe = LOCKS + (lockIdOf(fileId, offset) & (LOCK_STRIPES - 1));
+    const version = this.control[stripe]; // plain, as in settle; checked atomically below
+    const b = offset >>> 2;
+    const j = findKey(w, b, kLo, kHi);
+    const vLo = j < 0 ? 0 : w[b + VALUE + 2 * j];
+    const vHi = j < 0 ? 0 : w[b + VALUE + 2 * j + 1];
+    // Even: no writer held the bucket; unchanged: none took it meanwhile, nor redirected.
+    if (
+      (version & 1) !== 0 ||
+      Atomics.load(this.control, stripe) !== version ||
+      Atomics.load(this.control, CATALOG) !== started
+    )
+      return RETRY;
+    if (j < 0) return -1;
+    out[0] = vLo;
+    out[1] = vHi;
+    return 0;
   }
 
-  /** searchWords until a probe holds: after a catalog change, a new page file or a busy bucket. */
+  /** searchWords' rare path: maps page files other threads made, and probes until a probe holds. */
   private searchSlow(h: number, kLo: number, kHi: number, out: Uint32Array): number {
-    for (;;) {
-      const started = this.settle();
-      const e = (h & this.mask) * 2;
-      const fileId = this.cat[e];
-      const offset = this.cat[e + 1];
-      const w = this.pageWords[fileId];
-      if (w === undefined) {
-        this.mapNewPages();
-        continue;
-      }
-      const stripe = LOCKS + (lockIdOf(fileId, offset) & (LOCK_STRIPES - 1));
-      const version = this.control[stripe]; // plain, as in settle; checked atomically below
-      if ((version & 1) !== 0) continue; // a writer holds the bucket
-      const b = offset >>> 2;
-      const j = findKey(w, b, kLo, kHi);
-      const vLo = j < 0 ? 0 : w[b + VALUE + 2 * j];
-      const vHi = j < 0 ? 0 : w[b + VALUE + 2 * j + 1];
-      if (Atomics.load(this.control, stripe) !== version || Atomics.load(this.control, CATALOG) !== started) continue;
-      if (j < 0) return -1;
-      out[0] = vLo;
-      out[1] = vHi;
-      return 0;
+    for (let spins = 0; ; spins++) {
+      this.mapNewPages();
+      const found = this.searchOnce(h, kLo, kHi, out);
+      if (found !== RETRY) return found;
+      if (spins > 1000) this.ctl.backOff(spins, 'a bucket being written');
     }
   }
 
@@ -157,6 +147,12 @@ export class SharedWordStore extends WordStore {
    * stripe in the locked* fields; the catalog entry is checked to still lead there.
    */
   private lockKeyBucket(h: number): number {
+    const held = this.tryLockKeyBucket(h);
+    return held !== 0 ? held : this.lockKeyBucketSlow(h);
+  }
+
+  /** One try of lockKeyBucket: the held value (odd, so never 0), or 0 when it did not get it. */
+  private tryLockKeyBucket(h: number): number {
     const control = this.control;
     const started = this.settle();
     const e = (h & this.mask) * 2;
@@ -165,49 +161,32 @@ export class SharedWordStore extends WordStore {
     const stripe = LOCKS + (lockIdOf(fileId, offset) & (LOCK_STRIPES - 1));
     const v = control[stripe];
     if (
-      this.pageWords[fileId] !== undefined &&
-      (v & 1) === 0 &&
-      Atomics.compareExchange(control, stripe, v, v + 1) === v
-    ) {
-      if (Atomics.load(control, CATALOG) === started) {
-        this.lockedFile = fileId;
-        this.lockedOffset = offset;
-        this.lockedStripe = stripe;
-        return v + 1;
-      }
-      control[stripe] = v + 2; // unlock: the entry may have moved (see lockKeyBucketSlow)
+      this.pageWords[fileId] === undefined || // a page file another thread made: map it first
+      (v & 1) !== 0 ||
+      Atomics.compareExchange(control, stripe, v, v + 1) !== v
+    )
+      return 0;
+    // Nothing can redirect entries to or from a locked bucket. If no redirect started since
+    // this thread's view was made (settle), the entry read with its depth still leads to the
+    // key's bucket; otherwise (a doubling, or a split of this bucket before the lock was had)
+    // look again.
+    if (Atomics.load(control, CATALOG) !== started) {
+      control[stripe] = v + 2; // unlock (SharedControl.unlockBucket)
+      return 0;
     }
-    return this.lockKeyBucketSlow(h);
+    this.lockedFile = fileId;
+    this.lockedOffset = offset;
+    this.lockedStripe = stripe;
+    return v + 1;
   }
 
-  /** lockKeyBucket's rare path: waits for the lock, maps new page files, retries after redirects. */
+  /** lockKeyBucket's rare path: maps page files other threads made, and tries until it locks. */
   private lockKeyBucketSlow(h: number): number {
-    const control = this.control;
-    for (;;) {
-      const started = this.settle();
-      const e = (h & this.mask) * 2;
-      const fileId = this.cat[e];
-      const offset = this.cat[e + 1];
-      if (this.pageWords[fileId] === undefined) {
-        this.mapNewPages();
-        continue;
-      }
-      const id = lockIdOf(fileId, offset);
-      const stripe = LOCKS + (id & (LOCK_STRIPES - 1));
-      const v = control[stripe];
-      const held =
-        (v & 1) === 0 && Atomics.compareExchange(control, stripe, v, v + 1) === v ? v + 1 : this.ctl.lockBucket(id);
-      // Nothing can redirect entries to or from a locked bucket. If no redirect started since
-      // this thread's view was made (settle), the entry read with its depth still leads to the
-      // key's bucket; otherwise (a doubling, or a split of this bucket before the lock was had)
-      // look again.
-      if (Atomics.load(control, CATALOG) === started) {
-        this.lockedFile = fileId;
-        this.lockedOffset = offset;
-        this.lockedStripe = stripe;
-        return held;
-      }
-      control[stripe] = held + 1;
+    for (let spins = 0; ; spins++) {
+      this.mapNewPages();
+      const held = this.tryLockKeyBucket(h);
+      if (held !== 0) return held;
+      if (spins > 1000) this.ctl.backOff(spins, 'a bucket lock');
     }
   }
 
