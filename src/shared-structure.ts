@@ -4,13 +4,13 @@
 // the catalog lock is never held while waiting for the structure lock, and no one waits for a
 // bucket lock while holding anything (a merge only tries its buddy's).
 
-import { BUCKET_SIZE, LogOp } from '../include-types/layout';
+import { LogOp } from '../include-types/layout';
 import { filePath, pageFileName } from './files';
 import { pow2 } from './bits';
-import { BITMAP, DEPTH, USED } from './bucket';
+import { DEPTH } from './bucket';
 import { SharedControl } from './shared-control';
 import type { StoreState } from './store-state';
-import { addPage, doubleCatalog, fillNewBucket, finishOldBucket } from './structure';
+import { addPage, doubleCatalog, fillNewBucket, finishOldBucket, mergePair, type Redirect } from './structure';
 
 /** The lock id of the bucket at (fileId, offset): equal buckets, equal ids; collisions only share a lock. */
 export function lockIdOf(fileId: number, offset: number): number {
@@ -143,6 +143,7 @@ function waitForNextPage(ctl: SharedControl): void {
  * FORMAT.md, merge and catalog halving.
  */
 export function sharedMergeEmpty(s: StoreState, ctl: SharedControl, i: number): void {
+  const redirectShared: Redirect = (depth, pattern, fileId, offset) => redirect(s, ctl, depth, pattern, fileId, offset);
   for (;;) {
     syncWithControl(s, ctl);
     const xFile = s.catalog.fileId(i & (pow2(s.globalDepth) - 1));
@@ -168,23 +169,12 @@ export function sharedMergeEmpty(s: StoreState, ctl: SharedControl, i: number): 
         if (yHeld === 0) break;
         if (!entryIs(s, ctl, buddy, yFile, yOffset)) break;
       }
-      const yw = s.pages.words[yFile];
-      if (yw[(yOffset >>> 2) + DEPTH] !== d) break;
-      const xEmpty = (xw[(xOffset >>> 2) + BITMAP] & USED) === 0;
-      if (!xEmpty && (yw[(yOffset >>> 2) + BITMAP] & USED) !== 0) break;
-      const [eFile, eOffset, ePattern, sFile, sOffset, sw] = xEmpty
-        ? [xFile, xOffset, pattern, yFile, yOffset, yw]
-        : [yFile, yOffset, buddy, xFile, xOffset, xw];
-
-      s.meta.beginLog(LogOp.Merge, eFile, eOffset, sFile, sOffset, d, ePattern); // step 1
-      redirect(s, ctl, d, ePattern, sFile, sOffset); // step 2
-      sw[(sOffset >>> 2) + DEPTH] = d - 1; // step 3
-      s.pages.persistRange(sFile, sOffset, BUCKET_SIZE);
-      s.meta.endLog(); // step 4
+      const gone = mergePair(s, d, pattern, xFile, xOffset, buddy, yFile, yOffset, redirectShared);
+      if (gone < 0) break;
       ctl.lockStructure();
       try {
-        s.pages.setUsed(eFile, s.pages.slotOf(eOffset), false); // step 5
-        ctl.allocationCursor = Math.min(ctl.allocationCursor, s.pages.bucketId(eFile, eOffset));
+        s.pages.setUsed(s.pages.fileIdOfBucket(gone), gone % s.pages.bucketsPerPage, false); // step 5
+        ctl.allocationCursor = Math.min(ctl.allocationCursor, gone);
         ctl.bucketsAtDepth[d] -= 2;
         ctl.bucketsAtDepth[d - 1]++;
       } finally {

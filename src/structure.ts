@@ -93,6 +93,8 @@ export function finishOldBucket(s: StoreState, fileId: number, offset: number, d
  * depth G. FORMAT.md, merge and catalog halving.
  */
 export function mergeEmpty(s: StoreState, i: number): void {
+  const redirect: Redirect = (depth, pattern, fileId, offset) =>
+    s.catalog.redirect(pow2(s.globalDepth), depth, pattern, fileId, offset);
   for (;;) {
     const xFile = s.catalog.fileId(i);
     const xOffset = s.catalog.offset(i);
@@ -101,27 +103,61 @@ export function mergeEmpty(s: StoreState, i: number): void {
     if (d === 0) break;
     const pattern = i & (pow2(d) - 1);
     const buddy = pattern ^ pow2(d - 1);
-    const yFile = s.catalog.fileId(buddy);
-    const yOffset = s.catalog.offset(buddy);
-    const yw = s.pages.words[yFile];
-    if (yw[(yOffset >>> 2) + DEPTH] !== d) break;
-    const xEmpty = (xw[(xOffset >>> 2) + BITMAP] & USED) === 0;
-    if (!xEmpty && (yw[(yOffset >>> 2) + BITMAP] & USED) !== 0) break;
-    const [eFile, eOffset, ePattern, sFile, sOffset, sw] = xEmpty
-      ? [xFile, xOffset, pattern, yFile, yOffset, yw]
-      : [yFile, yOffset, buddy, xFile, xOffset, xw];
-
-    s.meta.beginLog(LogOp.Merge, eFile, eOffset, sFile, sOffset, d, ePattern); // step 1
-    s.catalog.redirect(pow2(s.globalDepth), d, ePattern, sFile, sOffset); // step 2
-    sw[(sOffset >>> 2) + DEPTH] = d - 1; // step 3
-    s.pages.persistRange(sFile, sOffset, BUCKET_SIZE);
-    s.meta.endLog(); // step 4
-    freeBucket(s, eFile, eOffset); // step 5
+    const gone = mergePair(
+      s,
+      d,
+      pattern,
+      xFile,
+      xOffset,
+      buddy,
+      s.catalog.fileId(buddy),
+      s.catalog.offset(buddy),
+      redirect,
+    );
+    if (gone < 0) break;
+    freeBucket(s, s.pages.fileIdOfBucket(gone), s.pages.offsetOfBucket(gone)); // step 5
     s.bucketsAtDepth[d] -= 2;
     s.bucketsAtDepth[d - 1]++;
     i = pattern & (pow2(d - 1) - 1);
   }
   halveUnusedLevels(s);
+}
+
+/** Points the catalog entries of `pattern` (mod 2^depth) at the bucket (fileId, offset). */
+export type Redirect = (depth: number, pattern: number, fileId: number, offset: number) => void;
+
+/**
+ * FORMAT.md, merge: steps 1-4, for bucket X (at catalog pattern `pattern`, local depth d) and its
+ * buddy Y (at `buddy`), when Y has depth d too and one of them is empty: the empty one E goes,
+ * the other one S stays with depth d-1; `redirect` points E's entries at S (with the catalog
+ * lock, for a shared store). Returns E's bucket id, for step 5, or -1 when they cannot merge.
+ */
+export function mergePair(
+  s: StoreState,
+  d: number,
+  pattern: number,
+  xFile: number,
+  xOffset: number,
+  buddy: number,
+  yFile: number,
+  yOffset: number,
+  redirect: Redirect,
+): number {
+  const xw = s.pages.words[xFile];
+  const yw = s.pages.words[yFile];
+  if (yw[(yOffset >>> 2) + DEPTH] !== d) return -1;
+  const xEmpty = (xw[(xOffset >>> 2) + BITMAP] & USED) === 0;
+  if (!xEmpty && (yw[(yOffset >>> 2) + BITMAP] & USED) !== 0) return -1;
+  const [eFile, eOffset, ePattern, sFile, sOffset, sw] = xEmpty
+    ? [xFile, xOffset, pattern, yFile, yOffset, yw]
+    : [yFile, yOffset, buddy, xFile, xOffset, xw];
+
+  s.meta.beginLog(LogOp.Merge, eFile, eOffset, sFile, sOffset, d, ePattern); // step 1
+  redirect(d, ePattern, sFile, sOffset); // step 2
+  sw[(sOffset >>> 2) + DEPTH] = d - 1; // step 3
+  s.pages.persistRange(sFile, sOffset, BUCKET_SIZE);
+  s.meta.endLog(); // step 4
+  return s.pages.bucketId(eFile, eOffset);
 }
 
 /** Halves the catalog while no bucket has local depth G; returns the number of levels. */
