@@ -109,21 +109,18 @@ test('a foreign folder is refused by the run and left as it was', () => {
   expect(fs.readdirSync(foreign)).toEqual(['notes.txt']);
 });
 
-test('pmehash ycsb --json prints one parseable object with the documented shape', () => {
+/** `pmehash ycsb --json --check` on the 1w workload (generated), with `extra` options; its store's folder. */
+function ycsbOn1w(label: string, extra: string[] = []) {
   const spec = findWorkload('1w-rw-50-50')!;
-  const wl = tempDir('wl');
+  const wl = tempDir(`wl-${label}`);
   generateWorkload(wl, spec, 1);
-  const child = runCompiled(CLI, [
-    'ycsb',
-    '--load',
-    loadFile(wl, spec),
-    '--run',
-    runFile(wl, spec),
-    '--dir',
-    tempDir('ycsb'),
-    '--json',
-    '--check',
-  ]);
+  const dir = tempDir(label);
+  const args = ['ycsb', '--load', loadFile(wl, spec), '--run', runFile(wl, spec), '--dir', dir];
+  return { child: runCompiled(CLI, [...args, ...extra, '--json', '--check']), dir };
+}
+
+test('pmehash ycsb --json prints one parseable object with the documented shape', () => {
+  const { child } = ycsbOn1w('ycsb');
   expect(child.stderr).toBe('');
   expect(child.status).toBe(0);
   const report = JSON.parse(child.stdout);
@@ -147,23 +144,7 @@ test('pmehash ycsb on a malformed workload fails with file and line, and runs no
 });
 
 test('pmehash ycsb --threads 2 deals the operations to two threads and still checks every READ', () => {
-  const spec = findWorkload('1w-rw-50-50')!;
-  const wl = tempDir('wl-threads');
-  generateWorkload(wl, spec, 1);
-  const dir = tempDir('ycsb-threads');
-  const child = runCompiled(CLI, [
-    'ycsb',
-    '--load',
-    loadFile(wl, spec),
-    '--run',
-    runFile(wl, spec),
-    '--dir',
-    dir,
-    '--threads',
-    '2',
-    '--json',
-    '--check',
-  ]);
+  const { child, dir } = ycsbOn1w('ycsb-threads', ['--threads', '2']);
   expect(child.stderr).toBe('');
   expect(child.status).toBe(0);
   const report = JSON.parse(child.stdout);
