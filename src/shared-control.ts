@@ -27,11 +27,24 @@ import { PmEHashError } from './errors';
 export const MAX_THREADS = LOG_SLOTS;
 export const LOCK_STRIPES = 1 << 16;
 const SPIN_TIMEOUT_MS = 2000;
+/** Structure lock word values (lockStructure). */
+const HELD = 1;
+const HELD_WAITED = 2;
+/** Reads of a held structure lock before a waiter sleeps: a few microseconds. */
+const STRUCTURE_SPINS = 2000;
+/** A sleeper on the structure lock also wakes this often, to notice a holder that died. */
+const WAKE_CHECK_MS = 10;
 
 // Word indices of the control block. Words written often by different threads sit on cache
 // lines of their own (16 words apart).
 const LINE = 16;
+// The structure lock's line also holds the words only its holder writes, which change at
+// every split: writing them costs nothing more than taking the lock did, and the line of the
+// numbers every thread reads after each split (GLOBAL_DEPTH's) stays unwritten between
+// doublings and new page files.
 const STRUCTURE_LOCK = 0;
+const ALLOC_CURSOR = 1;
+const NEXT_PAGE = 2; // the page file a thread is making ahead of need, or 0
 /** Word index of the catalog word (hot paths read it from `words` directly). */
 export const CATALOG = LINE;
 const SHARERS = 0xff; // catalog word: threads redirecting entries
@@ -41,11 +54,9 @@ export const CATALOG_BUSY = SHARERS | EXCLUSIVE;
 const EPOCH = 0x200; // catalog word: one end of a redirect or catalog change
 const GLOBAL_DEPTH = 4 * LINE;
 const MAX_FILE_ID = GLOBAL_DEPTH + 1;
-const ALLOC_CURSOR = GLOBAL_DEPTH + 2;
-const SLOTS_IN_USE = GLOBAL_DEPTH + 3; // bitmap over two words
-const PAUSE = GLOBAL_DEPTH + 5; // always 0: Atomics.wait on it is a timed pause
-const CLOSING = GLOBAL_DEPTH + 6; // 1 while the owner closes: attaching is refused
-const NEXT_PAGE = GLOBAL_DEPTH + 7; // the page file a thread is making ahead of need, or 0
+const SLOTS_IN_USE = GLOBAL_DEPTH + 2; // bitmap over two words
+const PAUSE = GLOBAL_DEPTH + 4; // always 0: Atomics.wait on it is a timed pause
+const CLOSING = GLOBAL_DEPTH + 5; // 1 while the owner closes: attaching is refused
 const BUCKETS_AT_DEPTH = 5 * LINE; // MAX_GLOBAL_DEPTH + 2 words
 const KEYS = BUCKETS_AT_DEPTH + 2 * LINE; // one line per thread slot
 /** Word index of the first lock stripe (hot paths index `words` directly). */
@@ -206,14 +217,34 @@ export class SharedControl {
 
   // ---- structure lock, catalog lock, redirect counters ---------------------------------------
 
+  // The structure lock word: 0 free, HELD, or HELD_WAITED when a thread may be asleep on it
+  // (Atomics.wait), in which case the unlock wakes one. Most holds last well under a
+  // microsecond, so a waiter first watches the word for a while; a doubling or a new page file
+  // holds it for up to milliseconds, and a sleeper is woken as soon as it is given back,
+  // instead of sleeping a fixed pause past it.
+
   lockStructure(): void {
-    for (let spins = 0; Atomics.compareExchange(this.words, STRUCTURE_LOCK, 0, 1) !== 0; spins++) {
-      if (spins > 1000) this.backOff(spins, 'the structure lock');
+    if (Atomics.compareExchange(this.words, STRUCTURE_LOCK, 0, HELD) !== 0) this.lockStructureSlow();
+  }
+
+  private lockStructureSlow(): void {
+    const words = this.words;
+    for (let spins = 0; spins < STRUCTURE_SPINS; spins++) {
+      // Reads while the word is held, so the holder keeps its line until it gives it back.
+      if (Atomics.load(words, STRUCTURE_LOCK) === 0 && Atomics.compareExchange(words, STRUCTURE_LOCK, 0, HELD) === 0)
+        return;
+    }
+    const deadline = Date.now() + SPIN_TIMEOUT_MS;
+    // From here the word says HELD_WAITED while this thread wants it, even once it holds it:
+    // another sleeper may be waiting too, and its wake-up is the unlock's job.
+    while (Atomics.exchange(words, STRUCTURE_LOCK, HELD_WAITED) !== 0) {
+      Atomics.wait(words, STRUCTURE_LOCK, HELD_WAITED, WAKE_CHECK_MS);
+      if (Date.now() > deadline) throw deadlock('the structure lock');
     }
   }
 
   unlockStructure(): void {
-    Atomics.store(this.words, STRUCTURE_LOCK, 0);
+    if (Atomics.exchange(this.words, STRUCTURE_LOCK, 0) === HELD_WAITED) Atomics.notify(this.words, STRUCTURE_LOCK, 1);
   }
 
   /** Shared hold of the catalog, for redirecting entries (at most 255 threads at once). */

@@ -27,6 +27,22 @@ export function syncWithControl(s: StoreState, ctl: SharedControl): void {
 }
 
 /**
+ * Takes the structure lock, with this thread's view in sync with the control block. Every split
+ * of every thread takes that lock, and mapping a page file or a grown catalog takes about 100 us:
+ * that is done before the lock, and again after giving it back when another thread added one
+ * while this one waited for it.
+ */
+function lockStructureInSync(s: StoreState, ctl: SharedControl): void {
+  for (;;) {
+    syncWithControl(s, ctl);
+    ctl.lockStructure();
+    if (ctl.maxFileId - 1 <= s.pages.pageCount && s.catalog.capacity >= pow2(ctl.globalDepth)) break;
+    ctl.unlockStructure();
+  }
+  syncWithControl(s, ctl); // maps nothing now: depth and file count only
+}
+
+/**
  * Splits the full bucket B at (fileId, offset), reached from catalog index i; the caller holds
  * B's lock. FORMAT.md, split: steps 1-2 under the structure lock (which also counts the two
  * buckets at depth d+1 at once, so that no halving can drop that depth meanwhile), step 5 under
@@ -37,12 +53,8 @@ export function sharedSplit(s: StoreState, ctl: SharedControl, i: number, fileId
   const pattern = i & (pow2(d) - 1);
   let nFileId: number;
   let nOffset: number;
-  // Mapping the page files other threads made (about 100 us each) is done before the structure
-  // lock, which every split of every thread takes; under it, only what changed meanwhile.
-  syncWithControl(s, ctl);
-  ctl.lockStructure();
+  lockStructureInSync(s, ctl);
   try {
-    syncWithControl(s, ctl);
     let id = takeBucketSlot(s, ctl); // step 1
     while (id < 0) {
       // Every slot is taken and another thread is making the next page file: wait for it
@@ -51,9 +63,8 @@ export function sharedSplit(s: StoreState, ctl: SharedControl, i: number, fileId
       try {
         waitForNextPage(ctl);
       } finally {
-        ctl.lockStructure();
+        lockStructureInSync(s, ctl);
       }
-      syncWithControl(s, ctl);
       id = takeBucketSlot(s, ctl);
     }
     nFileId = s.pages.fileIdOfBucket(id);
@@ -115,10 +126,8 @@ function makeNextPage(s: StoreState, ctl: SharedControl): void {
     ctl.nextPage = 0;
     return;
   }
-  syncWithControl(s, ctl); // as in sharedSplit: map outside the lock
-  ctl.lockStructure();
+  lockStructureInSync(s, ctl);
   try {
-    syncWithControl(s, ctl);
     s.meta.commit(fileId + 1, s.globalDepth);
     s.maxFileId = fileId + 1;
     ctl.maxFileId = fileId + 1;
