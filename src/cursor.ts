@@ -56,13 +56,16 @@ export class PairCursor {
         continue;
       }
       const lockId = lockIdOf(fileId, s.catalog.offset(i));
-      const version = ctl ? ctl.version(lockId) : 0;
-      if ((version & 1) !== 0) continue; // a thread is changing the bucket: look again
+      // Where plain loads may be reordered, the bucket is read under its lock (as a lookup is).
+      const held = ctl && !ctl.inOrder ? ctl.tryLockBucket(lockId) : 0;
+      const version = ctl && ctl.inOrder ? ctl.version(lockId) : 0;
+      if (ctl && (ctl.inOrder ? (version & 1) !== 0 : held === 0)) continue; // a thread is changing the bucket: look again
       const depth = w[b + DEPTH];
       const from = this.position;
       this.collect(w, b, from);
+      if (held !== 0) ctl!.unlockBucket(lockId, held);
       // In a shared store, a bucket that changed while it was read is read again.
-      if (ctl && (ctl.version(lockId) !== version || ctl.catalogWord() !== word)) continue;
+      if (ctl && ((held === 0 && ctl.version(lockId) !== version) || ctl.catalogWord() !== word)) continue;
       // The bucket's range ends where its top `depth` bits (in reversed order) step up by one.
       const span = TWO_32 / pow2(depth);
       this.position = (Math.floor(from / span) + 1) * span;

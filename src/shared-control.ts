@@ -63,6 +63,23 @@ const KEYS = BUCKETS_AT_DEPTH + 2 * LINE; // one line per thread slot
 export const LOCKS = KEYS + MAX_THREADS * LINE;
 const WORDS = LOCKS + LOCK_STRIPES;
 
+/**
+ * Whether this CPU keeps plain loads in order with one another, and plain stores with one
+ * another (x86's total store order). Lookups without a lock, and releases of a bucket lock by a
+ * plain store, rely on it (FORMAT.md, "Threads"). Elsewhere (arm64, ...) a lookup locks its
+ * bucket as a writer does, and a release is an Atomics.store, ordered after the writes it
+ * publishes.
+ */
+let plainAccessesInOrder = process.arch === 'x64' || process.arch === 'ia32';
+
+/**
+ * For tests: SharedControls made by this thread from now on run as on a CPU that does (true)
+ * or does not (false) keep plain accesses in order, so that both ways are tested on either.
+ */
+export function setPlainAccessesInOrder(inOrder: boolean): void {
+  plainAccessesInOrder = inOrder;
+}
+
 /** What a worker needs to attach: structured-cloneable (postMessage, workerData). */
 export interface ShareHandle {
   readonly kind: 'pmehash-share';
@@ -82,6 +99,9 @@ export class SharedControl {
   readonly words: Int32Array;
   /** bucketsAtDepth as a view into the block, shared by every thread. */
   readonly bucketsAtDepth: Int32Array;
+
+  /** Whether this thread may rely on plain accesses staying in order (plainAccessesInOrder). */
+  readonly inOrder = plainAccessesInOrder;
 
   constructor(readonly buffer: SharedArrayBuffer) {
     this.words = new Int32Array(buffer);
@@ -201,13 +221,19 @@ export class SharedControl {
     return 0;
   }
 
-  /**
-   * A plain store, not Atomics.store (a full barrier on x86-64): x86-64 keeps stores in order,
-   * so every write made under the lock is visible before the new version, and V8 does not move
-   * stores past one another.
-   */
   unlockBucket(id: number, held: number): void {
-    this.words[LOCKS + (id & (LOCK_STRIPES - 1))] = held + 1;
+    SharedControl.release(this.words, LOCKS + (id & (LOCK_STRIPES - 1)), held, this.inOrder);
+  }
+
+  /**
+   * Releases the bucket lock at word `at` of `words`, held as `held`. Where plain stores stay in
+   * order (x86-64), a plain store, not Atomics.store (a full barrier there): every write made
+   * under the lock is visible before the new version, and V8 does not move stores past one
+   * another. Elsewhere an Atomics.store, which orders the writes before it.
+   */
+  static release(words: Int32Array, at: number, held: number, inOrder: boolean): void {
+    if (inOrder) words[at] = held + 1;
+    else Atomics.store(words, at, held + 1);
   }
 
   /** Whether buckets a and b share a lock stripe. */

@@ -22,6 +22,8 @@ export class SharedWordStore extends WordStore {
   private seen = -1;
   /** The control block's words: the hot paths read and lock through them without calls. */
   private readonly control: Int32Array;
+  /** SharedControl.inOrder: lookups go without a lock, and releases are plain stores. */
+  private readonly inOrder: boolean;
   /** The bucket lockKeyBucket locked: its address and its lock stripe's word index. */
   private lockedFile = 0;
   private lockedOffset = 0;
@@ -36,6 +38,7 @@ export class SharedWordStore extends WordStore {
   ) {
     super(s, dir);
     this.control = ctl.words;
+    this.inOrder = ctl.inOrder;
   }
 
   // The hot paths below are split in two: one short attempt (searchOnce, tryLockKeyBucket), and
@@ -88,8 +91,30 @@ export class SharedWordStore extends WordStore {
   override searchWords(kLo: number, kHi: number, out: Uint32Array): number {
     if (this.closed) throw this.closedError();
     const h = hashKey(kLo, kHi);
+    if (!this.inOrder) return this.searchLocked(h, kLo, kHi, out);
     const found = this.searchOnce(h, kLo, kHi, out);
     return found !== RETRY ? found : this.searchSlow(h, kLo, kHi, out);
+  }
+
+  /**
+   * A lookup where plain loads may be reordered (SharedControl.inOrder false): a probe checked
+   * by the version after it could have read words written after that version. So the lookup
+   * locks the bucket, as a writer does.
+   */
+  private searchLocked(h: number, kLo: number, kHi: number, out: Uint32Array): number {
+    const held = this.lockKeyBucket(h);
+    const stripe = this.lockedStripe;
+    try {
+      const w = this.pageWords[this.lockedFile];
+      const b = this.lockedOffset >>> 2;
+      const j = findKey(w, b, kLo, kHi);
+      if (j < 0) return -1;
+      out[0] = w[b + VALUE + 2 * j];
+      out[1] = w[b + VALUE + 2 * j + 1];
+      return 0;
+    } finally {
+      SharedControl.release(this.control, stripe, held, this.inOrder);
+    }
   }
 
   /** One lock-free probe: 0 (value in out) or -1, or RETRY when the probe cannot be trusted. */
@@ -171,7 +196,7 @@ export class SharedWordStore extends WordStore {
     // key's bucket; otherwise (a doubling, or a split of this bucket before the lock was had)
     // look again.
     if (Atomics.load(control, CATALOG) !== started) {
-      control[stripe] = v + 2; // unlock (SharedControl.unlockBucket)
+      SharedControl.release(control, stripe, v + 1, this.inOrder);
       return 0;
     }
     this.lockedFile = fileId;
@@ -211,7 +236,7 @@ export class SharedWordStore extends WordStore {
         this.keyCount[0]++;
         return 0;
       } finally {
-        this.control[stripe] = held + 1; // unlock (SharedControl.unlockBucket)
+        SharedControl.release(this.control, stripe, held, this.inOrder);
       }
     }
   }
@@ -231,7 +256,7 @@ export class SharedWordStore extends WordStore {
       updateSlot(this.s, fileId, offset, w, b, h, j, vLo, vHi);
       return 0;
     } finally {
-      this.control[stripe] = held + 1; // unlock (SharedControl.unlockBucket)
+      SharedControl.release(this.control, stripe, held, this.inOrder);
     }
   }
 
@@ -252,7 +277,7 @@ export class SharedWordStore extends WordStore {
       this.keyCount[0]--;
       emptied = (word & USED) === 0 && w[b + DEPTH] > 0;
     } finally {
-      this.control[stripe] = held + 1; // unlock (SharedControl.unlockBucket)
+      SharedControl.release(this.control, stripe, held, this.inOrder);
     }
     if (emptied) sharedMergeEmpty(this.s, this.ctl, h);
     return 0;

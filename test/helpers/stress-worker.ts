@@ -6,6 +6,7 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { PmEHash, type ShareHandle } from '../../src';
+import { setPlainAccessesInOrder } from '../../src/shared-control';
 import { Random } from './random';
 
 export interface StressSummary {
@@ -15,13 +16,17 @@ export interface StressSummary {
   ownMismatches: number;
   /** Reads of shared keys that returned a value no thread writes. */
   unwrittenValues: number;
+  /** Walks of the whole store (entries()) made while the other threads wrote. */
+  walks: number;
+  /** Own pairs a walk missed, met twice, or met with another value than the oracle's. */
+  walkMismatches: number;
   /** Own keys left, as [lo, valueLo] pairs (value high half is always thread + 1). */
   own: Array<[number, number]>;
   depths: number[];
   error?: string;
 }
 
-const { handle, thread, threads, opsPerPhase, seed, sharedKeys, barrier } = workerData as {
+const { handle, thread, threads, opsPerPhase, seed, sharedKeys, barrier, plainAccessesInOrder } = workerData as {
   handle: ShareHandle;
   thread: number;
   threads: number;
@@ -30,7 +35,10 @@ const { handle, thread, threads, opsPerPhase, seed, sharedKeys, barrier } = work
   sharedKeys: number;
   /** A SharedArrayBuffer of one int32: the threads wait there for each other between phases. */
   barrier: SharedArrayBuffer;
+  /** When given: run as on a CPU that does or does not keep plain accesses in order. */
+  plainAccessesInOrder?: boolean;
 };
+if (plainAccessesInOrder !== undefined) setPlainAccessesInOrder(plainAccessesInOrder);
 const arrived = new Int32Array(barrier);
 
 /** Waits until every thread has arrived here for the `round`-th time. */
@@ -50,7 +58,16 @@ const rnd = new Random(seed);
 const own = new Map<number, number>(); // key lo -> value lo
 const ownKeys: number[] = [];
 const out = new Uint32Array(2);
-const summary: StressSummary = { thread, ops: 0, ownMismatches: 0, unwrittenValues: 0, own: [], depths: [] };
+const summary: StressSummary = {
+  thread,
+  ops: 0,
+  ownMismatches: 0,
+  unwrittenValues: 0,
+  walks: 0,
+  walkMismatches: 0,
+  own: [],
+  depths: [],
+};
 const hi = thread + 1;
 let stamp = 0;
 
@@ -81,6 +98,20 @@ function ownOp(insertWeight: number): void {
   }
 }
 
+/** Walks the whole store while the others write: each own pair (unchanged meanwhile) is met once, with its value. */
+function walk(): void {
+  summary.walks++;
+  const met = new Map<number, number>();
+  for (const [k, v] of store.entries()) {
+    if (k >> 32n !== BigInt(hi)) continue;
+    const lo = Number(k & 0xffffffffn) | 0;
+    if (met.has(lo)) summary.walkMismatches++;
+    met.set(lo, Number(v & 0xffffffffn) | 0);
+  }
+  for (const [lo, v] of own) if (met.get(lo) !== v) summary.walkMismatches++;
+  if (met.size !== own.size) summary.walkMismatches++;
+}
+
 function sharedOp(): void {
   const k = rnd.below(sharedKeys);
   const value = (thread << 24) | (++stamp & 0xffffff);
@@ -106,6 +137,7 @@ try {
   for (let i = 0; i < opsPerPhase; i++, summary.ops++) {
     if ((i & 3) === 0) sharedOp();
     else ownOp(80);
+    if (i % 10_000 === 9_999) walk();
   }
   meet(1);
   summary.depths.push(store.stats().globalDepth);
@@ -121,6 +153,7 @@ try {
   for (let i = 0; i < opsPerPhase / 2; i++, summary.ops++) {
     if ((i & 3) === 0) sharedOp();
     else ownOp(30);
+    if (i % 5_000 === 4_999) walk();
   }
   summary.depths.push(store.stats().globalDepth);
   summary.own = [...own.entries()];
