@@ -52,8 +52,10 @@ export class SharedWordStore extends WordStore {
    * date with it. `seen` only ever holds a word with no redirect under way.
    */
   private settle(): number {
-    // A plain load (Atomics.load is a call): the check after the probe is the atomic one.
-    const word = this.control[CATALOG];
+    // A plain load (Atomics.load is a call): the check after the probe is the atomic one. Where
+    // plain loads may be reordered, the entries read next could be older than a plain load of
+    // the word: then an atomic one, which keeps them after it.
+    const word = this.inOrder ? this.control[CATALOG] : Atomics.load(this.control, CATALOG);
     return word === this.seen ? word : this.settleSlow();
   }
 
