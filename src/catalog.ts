@@ -44,16 +44,31 @@ export class Catalog {
     return this.buffer.length / CATALOG_ENTRY_SIZE;
   }
 
+  /**
+   * Entries are written and read with Atomics: set by a store shared between threads on a CPU
+   * that may reorder plain accesses (SharedControl.inOrder false). A thread that reads an entry
+   * a split has just pointed at the new bucket must then also see that bucket's contents, which
+   * the split wrote before the entry; only an Atomics.store read by an Atomics.load says so.
+   */
+  atomicEntries = false;
+
   fileId(i: number): number {
-    return this.words[i * ENTRY_WORDS + FILE_ID_WORD];
+    const at = i * ENTRY_WORDS + FILE_ID_WORD;
+    return this.atomicEntries ? Atomics.load(this.words, at) : this.words[at];
   }
 
   offset(i: number): number {
-    return this.words[i * ENTRY_WORDS + OFFSET_WORD];
+    const at = i * ENTRY_WORDS + OFFSET_WORD;
+    return this.atomicEntries ? Atomics.load(this.words, at) : this.words[at];
   }
 
   /** Sets entry i without persisting; callers persist the range they changed. */
   set(i: number, fileId: number, offset: number): void {
+    if (this.atomicEntries) {
+      Atomics.store(this.words, i * ENTRY_WORDS + FILE_ID_WORD, fileId);
+      Atomics.store(this.words, i * ENTRY_WORDS + OFFSET_WORD, offset);
+      return;
+    }
     this.words[i * ENTRY_WORDS + FILE_ID_WORD] = fileId;
     this.words[i * ENTRY_WORDS + OFFSET_WORD] = offset;
   }

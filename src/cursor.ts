@@ -29,6 +29,15 @@ export function reverse32(x: number): number {
   return ((x >>> 16) | (x << 16)) >>> 0;
 }
 
+/**
+ * A walk of a shared store looks again at a bucket a writer had in hand: after a while it
+ * pauses between looks, and gives up with PMEHASH_DEADLOCK as lookups do (SharedControl.backOff).
+ */
+function lookAgain(ctl: SharedControl, spins: number): number {
+  if (spins > 1000) ctl.backOff(spins, 'a bucket being written');
+  return spins + 1;
+}
+
 export class PairCursor {
   /** Position in bit-reversed hash order of the next pair to meet; 2^32 at the end. */
   private position = 0;
@@ -39,12 +48,16 @@ export class PairCursor {
 
   /** Loads the next non-empty bucket's pairs into `batch`; false at the end of the walk. */
   next(s: StoreState): boolean {
+    let spins = 0; // looks again in a row, in a shared store (lookAgain)
     while (this.position < TWO_32) {
       const ctl = s.shared;
       // In a shared store: the catalog word before reading the entry, compared after the
       // bucket is read (as a lookup does); a change of depth brings this thread's view along.
       const word = ctl ? ctl.catalogWord() : 0;
-      if (ctl && SharedControl.busy(word)) continue;
+      if (ctl && SharedControl.busy(word)) {
+        spins = lookAgain(ctl, spins);
+        continue;
+      }
       if (ctl && s.globalDepth !== ctl.globalDepth) syncWithControl(s, ctl);
       const mask = pow2(s.globalDepth) - 1;
       const i = reverse32(this.position) & mask;
@@ -59,13 +72,20 @@ export class PairCursor {
       // Where plain loads may be reordered, the bucket is read under its lock (as a lookup is).
       const held = ctl && !ctl.inOrder ? ctl.tryLockBucket(lockId) : 0;
       const version = ctl && ctl.inOrder ? ctl.version(lockId) : 0;
-      if (ctl && (ctl.inOrder ? (version & 1) !== 0 : held === 0)) continue; // a thread is changing the bucket: look again
+      if (ctl && (ctl.inOrder ? (version & 1) !== 0 : held === 0)) {
+        spins = lookAgain(ctl, spins); // a thread is changing the bucket
+        continue;
+      }
       const depth = w[b + DEPTH];
       const from = this.position;
       this.collect(w, b, from);
       if (held !== 0) ctl!.unlockBucket(lockId, held);
       // In a shared store, a bucket that changed while it was read is read again.
-      if (ctl && ((held === 0 && ctl.version(lockId) !== version) || ctl.catalogWord() !== word)) continue;
+      if (ctl && ((held === 0 && ctl.version(lockId) !== version) || ctl.catalogWord() !== word)) {
+        spins = lookAgain(ctl, spins);
+        continue;
+      }
+      spins = 0;
       // The bucket's range ends where its top `depth` bits (in reversed order) step up by one.
       const span = TWO_32 / pow2(depth);
       this.position = (Math.floor(from / span) + 1) * span;

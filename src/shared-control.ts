@@ -260,12 +260,12 @@ export class SharedControl {
       if (Atomics.load(words, STRUCTURE_LOCK) === 0 && Atomics.compareExchange(words, STRUCTURE_LOCK, 0, HELD) === 0)
         return;
     }
-    const deadline = Date.now() + SPIN_TIMEOUT_MS;
+    const deadline = performance.now() + SPIN_TIMEOUT_MS;
     // From here the word says HELD_WAITED while this thread wants it, even once it holds it:
     // another sleeper may be waiting too, and its wake-up is the unlock's job.
     while (Atomics.exchange(words, STRUCTURE_LOCK, HELD_WAITED) !== 0) {
+      if (performance.now() > deadline) throw deadlock('the structure lock');
       Atomics.wait(words, STRUCTURE_LOCK, HELD_WAITED, WAKE_CHECK_MS);
-      if (Date.now() > deadline) throw deadlock('the structure lock');
     }
   }
 
@@ -320,9 +320,9 @@ export class SharedControl {
 
   /** Called while spinning: yields the core a little, and gives up after SPIN_TIMEOUT_MS. */
   backOff(spins: number, what: string): void {
-    if (spins === 1001) this.deadline = Date.now() + SPIN_TIMEOUT_MS;
+    if (spins === 1001) this.deadline = performance.now() + SPIN_TIMEOUT_MS;
     if ((spins & 63) === 0) {
-      if (Date.now() > this.deadline) throw deadlock(what);
+      if (performance.now() > this.deadline) throw deadlock(what);
       Atomics.wait(this.words, PAUSE, 0, 0.05); // a 50 us pause: the owner may be descheduled
     }
   }

@@ -54,17 +54,17 @@ export function sharedSplit(s: StoreState, ctl: SharedControl, i: number, fileId
   let nFileId: number;
   let nOffset: number;
   lockStructureInSync(s, ctl);
+  let locked = true; // false while waiting for a page file: then a throw must not unlock
   try {
     let id = takeBucketSlot(s, ctl); // step 1
     while (id < 0) {
       // Every slot is taken and another thread is making the next page file: wait for it
       // without the structure lock, which that thread needs to commit the page.
+      locked = false;
       ctl.unlockStructure();
-      try {
-        waitForNextPage(ctl);
-      } finally {
-        lockStructureInSync(s, ctl);
-      }
+      waitForNextPage(ctl);
+      lockStructureInSync(s, ctl);
+      locked = true;
       id = takeBucketSlot(s, ctl);
     }
     nFileId = s.pages.fileIdOfBucket(id);
@@ -91,7 +91,7 @@ export function sharedSplit(s: StoreState, ctl: SharedControl, i: number, fileId
     ctl.bucketsAtDepth[d]--; // under the structure lock, like every change of these counts
     ctl.bucketsAtDepth[d + 1] += 2;
   } finally {
-    ctl.unlockStructure();
+    if (locked) ctl.unlockStructure();
   }
   fillNewBucket(s, fileId, offset, nFileId, nOffset, d); // step 3
   s.meta.beginLog(LogOp.Split, fileId, offset, nFileId, nOffset, d, pattern); // step 4

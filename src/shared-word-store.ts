@@ -39,6 +39,7 @@ export class SharedWordStore extends WordStore {
     super(s, dir);
     this.control = ctl.words;
     this.inOrder = ctl.inOrder;
+    s.catalog.atomicEntries = !ctl.inOrder;
   }
 
   // The hot paths below are split in two: one short attempt (searchOnce, tryLockKeyBucket), and
@@ -183,8 +184,9 @@ export class SharedWordStore extends WordStore {
     const control = this.control;
     const started = this.settle();
     const e = (h & this.mask) * 2;
-    const fileId = this.cat[e];
-    const offset = this.cat[e + 1];
+    // Off x86, atomic loads: the bucket a split just published is then seen filled (Catalog.atomicEntries).
+    const fileId = this.inOrder ? this.cat[e] : Atomics.load(this.cat, e);
+    const offset = this.inOrder ? this.cat[e + 1] : Atomics.load(this.cat, e + 1);
     const stripe = LOCKS + (lockIdOf(fileId, offset) & (LOCK_STRIPES - 1));
     const v = control[stripe];
     if (

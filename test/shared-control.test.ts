@@ -1,6 +1,7 @@
 // The structure lock of a shared store's control block (src/shared-control.ts), between worker
-// threads: it excludes, a thread asleep on it is woken when it is given back, and a thread that
-// waits for a holder that never gives it back gets PMEHASH_DEADLOCK instead of hanging.
+// threads: it excludes, also when waiters go to sleep on it, and a thread that waits for a
+// holder that never gives it back gets PMEHASH_DEADLOCK instead of hanging. (That a sleeper is
+// woken at once by the release, not by its periodic check, is a matter of speed, not tested.)
 
 import { once } from 'node:events';
 import type { Worker } from 'node:worker_threads';
