@@ -222,9 +222,14 @@ function halveUnusedLevelsShared(s: StoreState, ctl: SharedControl): void {
   }
 }
 
-/** Whether catalog entry i (at the current depth) leads to (fileId, offset), no redirect being under way. */
+/**
+ * Whether catalog entry i (at the current depth) leads to (fileId, offset), no redirect being
+ * under way. This thread's depth must still be the store's: after a halving, an entry of the
+ * upper half is a stale copy that may still name a bucket which has moved on since, and a
+ * merge that believed it would point the wrong entries at the survivor.
+ */
 function entryIs(s: StoreState, ctl: SharedControl, i: number, fileId: number, offset: number): boolean {
-  if (SharedControl.busy(ctl.catalogWord())) return false;
+  if (SharedControl.busy(ctl.catalogWord()) || ctl.globalDepth !== s.globalDepth) return false;
   const e = i & (pow2(s.globalDepth) - 1);
   return s.catalog.fileId(e) === fileId && s.catalog.offset(e) === offset;
 }
