@@ -26,6 +26,11 @@ export function syncWithControl(s: StoreState, ctl: SharedControl): void {
   s.maxFileId = maxFileId;
 }
 
+/** Whether syncWithControl would map something now: a page file or a grown catalog. */
+function syncWouldMap(s: StoreState, ctl: SharedControl): boolean {
+  return ctl.maxFileId - 1 > s.pages.pageCount || s.catalog.capacity < pow2(ctl.globalDepth);
+}
+
 /**
  * Takes the structure lock, with this thread's view in sync with the control block. Every split
  * of every thread takes that lock, and mapping a page file or a grown catalog takes about 100 us:
@@ -36,7 +41,7 @@ function lockStructureInSync(s: StoreState, ctl: SharedControl): void {
   for (;;) {
     syncWithControl(s, ctl);
     ctl.lockStructure();
-    if (ctl.maxFileId - 1 <= s.pages.pageCount && s.catalog.capacity >= pow2(ctl.globalDepth)) break;
+    if (!syncWouldMap(s, ctl)) break;
     ctl.unlockStructure();
   }
   syncWithControl(s, ctl); // maps nothing now: depth and file count only
