@@ -159,11 +159,12 @@ export class SharedWordStore extends WordStore {
 
   /** As WordStore's, and the buckets' lock stripes too; with this thread's view as it is. */
   override prefetchWords(lo: Uint32Array, hi: Uint32Array, from: number, to: number): number {
+    const n = this.catalogAddresses(lo, hi, from, to);
+    const at = this.batchAddresses;
     let sink = 0;
-    for (let i = from; i < to; i++) {
-      const e = (hashKey(lo[i], hi[i]) & this.mask) * 2;
-      const fileId = this.cat[e];
-      const offset = this.cat[e + 1];
+    for (let i = 0; i < n; i++) {
+      const fileId = at[2 * i];
+      const offset = at[2 * i + 1];
       const w = this.pageWords[fileId];
       if (w !== undefined) sink ^= touchBucket(w, offset >>> 2) ^ this.ctl.stripeWord(lockIdOf(fileId, offset));
     }
