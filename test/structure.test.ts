@@ -1,7 +1,10 @@
 // Splits, catalog doublings, merges down to an empty table, and reuse of freed bucket slots.
 
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { COURSE_BUCKETS_PER_PAGE, DEFAULT_BUCKETS_PER_PAGE } from '../include-types/layout';
 import { PmEHash } from '../src';
+import { PREFETCH_MAX } from '../src/word-store';
 import { Random } from './helpers/random';
 import { removeTempDirs, tempDir } from './helpers/temp';
 
@@ -95,6 +98,34 @@ test('the course page layout (16 buckets a page) works end to end and survives r
     expect(store.search(k, out)).toBe(0);
     expect(out.value).toBe(BigInt(k * 2));
   }
+  expect(store.check()).toEqual([]);
+  store.close();
+});
+
+test('prefetchWords only reads: over ranges longer than one pass, the files stay byte for byte the same', () => {
+  const dir = tempDir('prefetch');
+  const store = new PmEHash({ dir });
+  const n = 5_000;
+  const lo = new Uint32Array(n);
+  const hi = new Uint32Array(n);
+  const rnd = new Random(7);
+  for (let i = 0; i < n; i++) {
+    lo[i] = rnd.next();
+    hi[i] = rnd.next();
+    if (i % 2 === 0) store.words.insertWords(lo[i], hi[i], i, 0); // half of the keys present
+  }
+  const files = () =>
+    fs
+      .readdirSync(dir)
+      .filter((f) => f !== 'pm_ehash_lock')
+      .map((f) => fs.readFileSync(path.join(dir, f)));
+  const before = files();
+  // 40 keys a call: more than PREFETCH_MAX, which one call touches at most.
+  expect(PREFETCH_MAX).toBeLessThan(40);
+  for (let from = 0; from < n; from += 40) {
+    expect(typeof store.words.prefetchWords(lo, hi, from, Math.min(from + 40, n))).toBe('number');
+  }
+  expect(files()).toEqual(before);
   expect(store.check()).toEqual([]);
   store.close();
 });
