@@ -157,17 +157,23 @@ export class SharedWordStore extends WordStore {
     }
   }
 
-  /** As WordStore's, and the buckets' lock stripes too; with this thread's view as it is. */
+  /**
+   * As WordStore's, with this thread's view as it is, and a third pass over the buckets' lock
+   * stripes. The stripes get a pass of their own so that the bucket pass stays as short as the
+   * unshared one: with the stripe in the same loop, fewer keys' bucket loads fit in flight
+   * (220w, 7 interleaved rounds: 1 worker thread load 1.07x, run 1.15x; 2 threads load 1.19x,
+   * run 1.13x; leaving the stripes out instead: 1 thread 1.12x and 1.13x, 2 threads 0.91x, 0.90x).
+   */
   override prefetchWords(lo: Uint32Array, hi: Uint32Array, from: number, to: number): number {
     const n = this.catalogAddresses(lo, hi, from, to);
     const at = this.batchAddresses;
+    const pages = this.pageWords;
     let sink = 0;
     for (let i = 0; i < n; i++) {
-      const fileId = at[2 * i];
-      const offset = at[2 * i + 1];
-      const w = this.pageWords[fileId];
-      if (w !== undefined) sink ^= touchBucket(w, offset >>> 2) ^ this.ctl.stripeWord(lockIdOf(fileId, offset));
+      const w = pages[at[2 * i]];
+      if (w !== undefined) sink ^= touchBucket(w, at[2 * i + 1] >>> 2);
     }
+    for (let i = 0; i < n; i++) sink ^= this.ctl.stripeWord(lockIdOf(at[2 * i], at[2 * i + 1]));
     return sink;
   }
 
