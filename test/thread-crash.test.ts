@@ -6,6 +6,7 @@
 // had in flight wholly or not at all, and open again with nothing to repair.
 
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { once } from 'node:events';
 import { PmEHash } from '../src';
@@ -34,10 +35,27 @@ function acked(ackDir: string, thread: number): number {
     : 0;
 }
 
+/**
+ * Opens a crashed store. When the open refuses it, the error names the crash and a folder that
+ * keeps the crash image as it was before recovery, with the acknowledgements, to replay it.
+ */
+function openCrashed(dir: string, ackDir: string, label: string): PmEHash {
+  const image = tempDir('thread-crash-image');
+  fs.cpSync(dir, image, { recursive: true });
+  try {
+    return new PmEHash({ dir });
+  } catch (err) {
+    const kept = fs.mkdtempSync(path.join(os.tmpdir(), 'pmehash-kept-crash-'));
+    fs.cpSync(image, path.join(kept, 'store'), { recursive: true });
+    fs.cpSync(ackDir, path.join(kept, 'acks'), { recursive: true });
+    throw new Error(`${label}: ${String(err)} (crash image kept in ${kept})`, { cause: err });
+  }
+}
+
 /** Opens the crashed store twice and checks every thread's keys against its acknowledgements. */
 function verify(dir: string, ackDir: string, inserts: number, label: string): { repaired: boolean; acks: number[] } {
   const acks = Array.from({ length: THREADS }, (_, t) => acked(ackDir, t));
-  const store = new PmEHash({ dir });
+  const store = openCrashed(dir, ackDir, label);
   const repaired = store.repairs.length > 0;
   expect({ label, problems: store.check() }).toEqual({ label, problems: [] });
   const byThread = Array.from({ length: THREADS }, () => new Map<number, number>());
