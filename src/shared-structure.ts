@@ -58,10 +58,11 @@ export function sharedSplit(s: StoreState, ctl: SharedControl, i: number, fileId
   const pattern = i & (pow2(d) - 1);
   let nFileId: number;
   let nOffset: number;
+  let id: number;
   lockStructureInSync(s, ctl);
   let locked = true; // false while waiting for a page file: then a throw must not unlock
   try {
-    let id = takeBucketSlot(s, ctl); // step 1
+    id = takeBucketSlot(s, ctl); // step 1
     while (id < 0) {
       // Every slot is taken and another thread is making the next page file: wait for it
       // without the structure lock, which that thread needs to commit the page.
@@ -81,13 +82,7 @@ export function sharedSplit(s: StoreState, ctl: SharedControl, i: number, fileId
         doubleCatalog(s);
         ctl.globalDepth = s.globalDepth;
       } catch (err) {
-        s.pages.setUsed(nFileId, s.pages.slotOf(nOffset), false);
-        ctl.allocationCursor = Math.min(ctl.allocationCursor, id); // the slot is free again
-        if (s.nextPage) {
-          // The split ends here: nobody will make the page file it claimed.
-          s.nextPage = 0;
-          ctl.nextPage = 0;
-        }
+        giveBackSlot(s, ctl, id);
         throw err;
       } finally {
         ctl.endCatalogChange();
@@ -100,10 +95,53 @@ export function sharedSplit(s: StoreState, ctl: SharedControl, i: number, fileId
   }
   fillNewBucket(s, fileId, offset, nFileId, nOffset, d); // step 3
   s.meta.beginLog(LogOp.Split, fileId, offset, nFileId, nOffset, d, pattern); // step 4
-  redirect(s, ctl, d + 1, pattern | pow2(d), nFileId, nOffset); // step 5
+  try {
+    holdForRedirect(s, ctl);
+  } catch (err) {
+    abandonSplit(s, ctl, id, d);
+    throw err;
+  }
+  redirectHeld(s, ctl, d + 1, pattern | pow2(d), nFileId, nOffset); // step 5
   finishOldBucket(s, fileId, offset, d); // step 6
   s.meta.endLog(); // step 7
   if (s.nextPage) makeNextPage(s, ctl);
+}
+
+/**
+ * Gives back bucket slot `id`, which a split took and will not use, and the page file the split
+ * claimed to make ahead (nobody else would make it). Under the structure lock.
+ */
+function giveBackSlot(s: StoreState, ctl: SharedControl, id: number): void {
+  s.pages.setUsed(s.pages.fileIdOfBucket(id), id % s.pages.bucketsPerPage, false);
+  ctl.allocationCursor = Math.min(ctl.allocationCursor, id);
+  if (s.nextPage) {
+    s.nextPage = 0;
+    ctl.nextPage = 0;
+  }
+}
+
+/**
+ * A split that gave up waiting for the catalog (step 5) after logging (step 4): nothing was
+ * redirected, B is as it was, and the new bucket is reached from nowhere. Its record is cleared
+ * first: redone by a later recovery, it would split B as it is then, after other threads have
+ * changed it (B's lock is given back with the error). Then its slot and its counts go back,
+ * unless the structure lock cannot be had either (a thread died holding it: the store must be
+ * reopened, and recovery counts afresh).
+ */
+function abandonSplit(s: StoreState, ctl: SharedControl, id: number, d: number): void {
+  s.meta.endLog();
+  try {
+    ctl.lockStructure();
+  } catch {
+    return;
+  }
+  try {
+    giveBackSlot(s, ctl, id);
+    ctl.bucketsAtDepth[d]++;
+    ctl.bucketsAtDepth[d + 1] -= 2;
+  } finally {
+    ctl.unlockStructure();
+  }
 }
 
 /**
@@ -157,7 +195,9 @@ function waitForNextPage(ctl: SharedControl): void {
  * FORMAT.md, merge and catalog halving.
  */
 export function sharedMergeEmpty(s: StoreState, ctl: SharedControl, i: number): void {
-  const redirectShared: Redirect = (depth, pattern, fileId, offset) => redirect(s, ctl, depth, pattern, fileId, offset);
+  const redirectShared: Redirect = (depth, pattern, fileId, offset) =>
+    redirectHeld(s, ctl, depth, pattern, fileId, offset);
+  const hold = () => holdForRedirect(s, ctl);
   for (;;) {
     syncWithControl(s, ctl);
     const xFile = s.catalog.fileId(i & (pow2(s.globalDepth) - 1));
@@ -183,7 +223,7 @@ export function sharedMergeEmpty(s: StoreState, ctl: SharedControl, i: number): 
         if (yHeld === 0) break;
         if (!entryIs(s, ctl, buddy, yFile, yOffset)) break;
       }
-      const gone = mergePair(s, d, pattern, xFile, xOffset, buddy, yFile, yOffset, redirectShared);
+      const gone = mergePair(s, d, pattern, xFile, xOffset, buddy, yFile, yOffset, redirectShared, hold);
       if (gone < 0) break;
       ctl.lockStructure();
       try {
@@ -239,8 +279,24 @@ function entryIs(s: StoreState, ctl: SharedControl, i: number, fileId: number, o
   return s.catalog.fileId(e) === fileId && s.catalog.offset(e) === offset;
 }
 
-/** Step "point entries at a bucket", under the shared catalog lock, at the depth current then. */
-function redirect(
+/**
+ * Before the step "point entries at a bucket": takes the catalog word's shared hold, with this
+ * thread's catalog mapped at the depth current then. It may give up waiting (PMEHASH_DEADLOCK)
+ * or fail to map; either way it throws before any entry changes, and holds nothing.
+ */
+function holdForRedirect(s: StoreState, ctl: SharedControl): void {
+  ctl.beginRedirect();
+  try {
+    s.globalDepth = ctl.globalDepth;
+    s.catalog.ensureCapacity(pow2(s.globalDepth));
+  } catch (err) {
+    ctl.endRedirect();
+    throw err;
+  }
+}
+
+/** The step "point entries at a bucket" under the hold holdForRedirect took, which it gives back. */
+function redirectHeld(
   s: StoreState,
   ctl: SharedControl,
   depth: number,
@@ -248,10 +304,7 @@ function redirect(
   fileId: number,
   offset: number,
 ): void {
-  ctl.beginRedirect();
   try {
-    s.globalDepth = ctl.globalDepth;
-    s.catalog.ensureCapacity(pow2(s.globalDepth));
     s.catalog.redirect(pow2(s.globalDepth), depth, pattern, fileId, offset);
   } finally {
     ctl.endRedirect();

@@ -129,8 +129,10 @@ export type Redirect = (depth: number, pattern: number, fileId: number, offset: 
 /**
  * FORMAT.md, merge: steps 1-4, for bucket X (at catalog pattern `pattern`, local depth d) and its
  * buddy Y (at `buddy`), when Y has depth d too and one of them is empty: the empty one E goes,
- * the other one S stays with depth d-1; `redirect` points E's entries at S (with the catalog
- * lock, for a shared store). Returns E's bucket id, for step 5, or -1 when they cannot merge.
+ * the other one S stays with depth d-1; `redirect` points E's entries at S. A shared store
+ * passes `hold`, which takes the catalog word's shared hold before step 2 and may give up
+ * waiting for it (then the merge is abandoned with its record cleared, and the error thrown).
+ * Returns E's bucket id, for step 5, or -1 when they cannot merge.
  */
 export function mergePair(
   s: StoreState,
@@ -142,6 +144,7 @@ export function mergePair(
   yFile: number,
   yOffset: number,
   redirect: Redirect,
+  hold?: () => void,
 ): number {
   const xw = s.pages.words[xFile];
   const yw = s.pages.words[yFile];
@@ -153,6 +156,16 @@ export function mergePair(
     : [yFile, yOffset, buddy, xFile, xOffset, xw];
 
   s.meta.beginLog(LogOp.Merge, eFile, eOffset, sFile, sOffset, d, ePattern); // step 1
+  if (hold) {
+    try {
+      hold();
+    } catch (err) {
+      // Nothing was redirected yet: the merge is given up, and its record with it, so that no
+      // recovery redoes it over what other threads change in E and S afterwards.
+      s.meta.endLog();
+      throw err;
+    }
+  }
   redirect(d, ePattern, sFile, sOffset); // step 2
   sw[(sOffset >>> 2) + DEPTH] = d - 1; // step 3
   s.pages.persistRange(sFile, sOffset, BUCKET_SIZE);

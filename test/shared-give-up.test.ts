@@ -1,0 +1,82 @@
+// A thread of a shared store that gives up waiting in the middle of a split (PMEHASH_DEADLOCK:
+// the catalog stayed held by a doubling that never ended) must not leave its log record valid.
+// Redone by a later recovery, that record would split the bucket as it is by then, after other
+// threads changed it: a store that was consistent would be reopened broken, or refused.
+
+import {
+  LOG_CHECKSUM_OFFSET,
+  LOG_OP_OFFSET,
+  LOG_RECORD_SIZE,
+  LogOp,
+  METADATA_FILE_SIZE,
+} from '../include-types/layout';
+import { PmEHash } from '../src';
+import { MappedFiles } from '../src/mapped-files';
+import { SharedControl } from '../src/shared-control';
+import { removeTempDirs, tempDir } from './helpers/temp';
+
+afterAll(removeTempDirs);
+
+/** Files that take the catalog's exclusive hold when a split's log record is persisted, as a doubling that never ends would. */
+class CatalogHeldAtSplit extends MappedFiles {
+  held = false;
+
+  constructor(private readonly ctl: SharedControl) {
+    super(false);
+  }
+
+  override persist(buffer: Buffer, offset: number, length: number): void {
+    super.persist(buffer, offset, length);
+    const splitRecord =
+      buffer.length === METADATA_FILE_SIZE &&
+      length === LOG_RECORD_SIZE &&
+      buffer.readUInt32LE(offset + LOG_OP_OFFSET) === LogOp.Split &&
+      buffer.readUInt32LE(offset + LOG_CHECKSUM_OFFSET) !== 0;
+    if (splitRecord && !this.held) {
+      this.held = true;
+      this.ctl.beginCatalogChange();
+    }
+  }
+}
+
+test('a split that gives up waiting for the catalog after logging leaves no record for recovery to redo', () => {
+  const dir = tempDir('give-up');
+  const owner = new PmEHash({ dir, bucketsPerPage: 16 });
+  // Buckets below the global depth, so that the next splits need no doubling of their own.
+  for (let k = 0; k < 3000; k++) owner.insert({ key: k, value: k });
+  const handle = owner.share();
+  const ctl = new SharedControl(handle.control);
+  const files = new CatalogHeldAtSplit(ctl);
+  const worker = new PmEHash({ dir: handle.dir }, files, handle);
+
+  let failedKey = -1;
+  let error: unknown;
+  for (let k = 3000; k < 10_000 && error === undefined; k++) {
+    try {
+      worker.insert({ key: k, value: k });
+    } catch (err) {
+      failedKey = k;
+      error = err;
+    }
+  }
+  expect(files.held).toBe(true);
+  expect(error).toMatchObject({ code: 'PMEHASH_DEADLOCK' });
+  ctl.endCatalogChange();
+  worker.close(); // its log slot is let go as it is
+
+  // The owner goes on with the same buckets: the failed key, and enough keys to split them again.
+  expect(owner.insert({ key: failedKey, value: failedKey })).toBe(0);
+  for (let k = failedKey + 1; k < 12_000; k++) owner.insert({ key: k, value: k });
+  expect(owner.check()).toEqual([]);
+  owner.close();
+
+  const reopened = new PmEHash({ dir });
+  expect(reopened.repairs.filter((r) => r.startsWith('redid'))).toEqual([]);
+  expect(reopened.check()).toEqual([]);
+  expect(reopened.size).toBe(12_000);
+  const out: { value?: bigint } = {};
+  let missing = 0;
+  for (let k = 0; k < 12_000; k++) if (reopened.search(k, out) !== 0 || out.value !== BigInt(k)) missing++;
+  expect(missing).toBe(0);
+  reopened.close();
+});
