@@ -77,15 +77,17 @@ export function sharedSplit(s: StoreState, ctl: SharedControl, i: number, fileId
     nOffset = s.pages.offsetOfBucket(id);
     if (d === s.globalDepth) {
       // step 2
-      ctl.beginCatalogChange();
+      let changing = false; // false while waiting for the other threads' redirects to end
       try {
+        ctl.beginCatalogChange();
+        changing = true;
         doubleCatalog(s);
         ctl.globalDepth = s.globalDepth;
       } catch (err) {
         giveBackSlot(s, ctl, id);
         throw err;
       } finally {
-        ctl.endCatalogChange();
+        if (changing) ctl.endCatalogChange();
       }
     }
     ctl.bucketsAtDepth[d]--; // under the structure lock, like every change of these counts
