@@ -120,7 +120,7 @@ export class WordStore {
    * alive. Two passes: the catalog entries of all the keys first (into batchAddresses), then
    * their buckets. In one pass, each key's bucket loads wait for its catalog load, and the CPU
    * can hold only so many keys' instructions in flight; apart, the catalog misses of all the keys
-   * overlap, and then all their bucket misses do (measured on 220w: load +14-16%, run +17-24%).
+   * overlap, and then all their bucket misses do (measured on 220w: load +13-16%, run +17-24%).
    */
   prefetchWords(lo: Uint32Array, hi: Uint32Array, from: number, to: number): number {
     if (this.closed) throw this.closedError();
