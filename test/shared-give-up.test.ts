@@ -1,7 +1,8 @@
-// A thread of a shared store that gives up waiting in the middle of a split (PMEHASH_DEADLOCK:
-// the catalog stayed held by a doubling that never ended) must not leave its log record valid.
-// Redone by a later recovery, that record would split the bucket as it is by then, after other
-// threads changed it: a store that was consistent would be reopened broken, or refused.
+// A thread of a shared store that gives up waiting in the middle of a split (PMEHASH_DEADLOCK)
+// must leave the store as if the split had not started. After logging (the catalog stayed held
+// by a doubling that never ended), its log record must not stay valid: redone by a later
+// recovery, it would split the bucket as it is by then, after other threads changed it. Before
+// a doubling (another thread's redirect never ended), it must give back the bucket slot it took.
 
 import {
   LOG_CHECKSUM_OFFSET,
@@ -11,6 +12,7 @@ import {
   METADATA_FILE_SIZE,
 } from '../include-types/layout';
 import { PmEHash } from '../src';
+import { pageFileSize, pageHeaderSize } from '../src/data-page';
 import { MappedFiles } from '../src/mapped-files';
 import { SharedControl } from '../src/shared-control';
 import { removeTempDirs, tempDir } from './helpers/temp';
@@ -78,5 +80,65 @@ test('a split that gives up waiting for the catalog after logging leaves no reco
   let missing = 0;
   for (let k = 0; k < 12_000; k++) if (reopened.search(k, out) !== 0 || out.value !== BigInt(k)) missing++;
   expect(missing).toBe(0);
+  reopened.close();
+});
+
+/** Files that take a redirect's shared hold of the catalog at the first page-bitmap persist (a split taking its slot), as a redirect that never ends would. */
+class RedirectHeldAtSlot extends MappedFiles {
+  held = false;
+
+  constructor(
+    private readonly ctl: SharedControl,
+    private readonly bucketsPerPage: number,
+  ) {
+    super(false);
+  }
+
+  override persist(buffer: Buffer, offset: number, length: number): void {
+    super.persist(buffer, offset, length);
+    const bitmapWord =
+      buffer.length === pageFileSize(this.bucketsPerPage) &&
+      offset < pageHeaderSize(this.bucketsPerPage) &&
+      length === 4;
+    if (bitmapWord && !this.held) {
+      this.held = true;
+      this.ctl.beginRedirect();
+    }
+  }
+}
+
+test('a split that gives up waiting to double the catalog gives back the bucket slot it took', () => {
+  const dir = tempDir('give-up-doubling');
+  const owner = new PmEHash({ dir, bucketsPerPage: 16 });
+  const handle = owner.share(); // one bucket at depth 0: the first split doubles the catalog
+  const ctl = new SharedControl(handle.control);
+  const files = new RedirectHeldAtSlot(ctl, 16);
+  const worker = new PmEHash({ dir: handle.dir }, files, handle);
+
+  let failedKey = -1;
+  let error: unknown;
+  for (let k = 0; k < 100 && error === undefined; k++) {
+    try {
+      worker.insert({ key: k, value: k });
+    } catch (err) {
+      failedKey = k;
+      error = err;
+    }
+  }
+  expect(files.held).toBe(true);
+  expect(error).toMatchObject({ code: 'PMEHASH_DEADLOCK' });
+  expect(worker.stats().globalDepth).toBe(0); // the doubling did not happen
+  ctl.endRedirect();
+
+  // The same thread goes on: the failed key again, then enough keys for many splits.
+  expect(worker.insert({ key: failedKey, value: failedKey })).toBe(0);
+  for (let k = failedKey + 1; k < 5000; k++) worker.insert({ key: k, value: k });
+  expect(worker.check()).toEqual([]); // no slot left taken by the split that gave up
+  worker.close();
+  owner.close();
+
+  const reopened = new PmEHash({ dir });
+  expect(reopened.repairs).toEqual([]);
+  expect(reopened.size).toBe(5000);
   reopened.close();
 });
