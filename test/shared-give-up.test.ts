@@ -19,6 +19,18 @@ import { removeTempDirs, tempDir } from './helpers/temp';
 
 afterAll(removeTempDirs);
 
+/** Inserts keys from, from+1, ... (below `to`) until one throws: that key and its error. */
+function insertUntilThrown(store: PmEHash, from: number, to: number): { failedKey: number; error: unknown } {
+  for (let k = from; k < to; k++) {
+    try {
+      store.insert({ key: k, value: k });
+    } catch (error) {
+      return { failedKey: k, error };
+    }
+  }
+  return { failedKey: -1, error: undefined };
+}
+
 /** Files that take the catalog's exclusive hold when a split's log record is persisted, as a doubling that never ends would. */
 class CatalogHeldAtSplit extends MappedFiles {
   held = false;
@@ -51,16 +63,7 @@ test('a split that gives up waiting for the catalog after logging leaves no reco
   const files = new CatalogHeldAtSplit(ctl);
   const worker = new PmEHash({ dir: handle.dir }, files, handle);
 
-  let failedKey = -1;
-  let error: unknown;
-  for (let k = 3000; k < 10_000 && error === undefined; k++) {
-    try {
-      worker.insert({ key: k, value: k });
-    } catch (err) {
-      failedKey = k;
-      error = err;
-    }
-  }
+  const { failedKey, error } = insertUntilThrown(worker, 3000, 10_000);
   expect(files.held).toBe(true);
   expect(error).toMatchObject({ code: 'PMEHASH_DEADLOCK' });
   ctl.endCatalogChange();
@@ -115,16 +118,7 @@ test('a split that gives up waiting to double the catalog gives back the bucket 
   const files = new RedirectHeldAtSlot(ctl, 16);
   const worker = new PmEHash({ dir: handle.dir }, files, handle);
 
-  let failedKey = -1;
-  let error: unknown;
-  for (let k = 0; k < 100 && error === undefined; k++) {
-    try {
-      worker.insert({ key: k, value: k });
-    } catch (err) {
-      failedKey = k;
-      error = err;
-    }
-  }
+  const { failedKey, error } = insertUntilThrown(worker, 0, 100);
   expect(files.held).toBe(true);
   expect(error).toMatchObject({ code: 'PMEHASH_DEADLOCK' });
   expect(worker.stats().globalDepth).toBe(0); // the doubling did not happen
