@@ -1,7 +1,7 @@
 // The hardware reference of the thread rows of `make bench`: N worker threads that share
-// nothing. Each phase is dealt to the threads exactly as runYcsbThreads deals it, and driven the
-// same way (driveWorkers), but every thread runs its share on a store of its own (unshared, in
-// its own folder). No locks, no shared catalog, no shared cache lines: what N threads of this
+// nothing. Each phase is dealt into groups exactly as runYcsbThreads deals it, and driven the
+// same way (driveWorkers), but every thread runs the groups it claims on a store of its own
+// (unshared, in its own folder; a key's operations are all in one group, so in one store). No locks, no shared catalog, no shared cache lines: what N threads of this
 // machine give on this workload, the ceiling for a shared store's speed-up.
 
 import * as path from 'node:path';

@@ -6,7 +6,9 @@ import { FORMAT_VERSION, META_VERSION_OFFSET } from '../include-types/layout';
 import { PmEHash, PmEHashCorruptError, PmEHashVersionError } from '../src';
 import { generateWorkload, loadFile, runFile } from '../src/ycsb/generator';
 import { formatReport } from '../src/ycsb/report';
-import { runYcsb } from '../src/ycsb/runner';
+import { freshStore, prepareWorkload, runGroups, runYcsb } from '../src/ycsb/runner';
+import { dealGroups, groupOfKey } from '../src/ycsb/thread-runner';
+import { OP_READ, type Workload } from '../src/ycsb/workload';
 import { findWorkload } from '../src/ycsb/workload-spec';
 import { removeCompiled, runCompiled } from './helpers/compile';
 import { removeTempDirs, tempDir } from './helpers/temp';
@@ -150,8 +152,7 @@ test('pmehash ycsb --threads 2 deals the operations to two threads and still che
   const report = JSON.parse(child.stdout);
   expect(report.threads).toBe(2);
   expect(report.load.perThread).toHaveLength(2);
-  expect(report.load.perThread[0] + report.load.perThread[1]).toBe(10_000);
-  expect(Math.min(...report.load.perThread)).toBeGreaterThan(4_000); // dealt evenly by key hash
+  expect(report.load.perThread[0] + report.load.perThread[1]).toBe(10_000); // each operation ran once
   expect(report.run.perThread[0] + report.run.perThread[1]).toBe(1_000);
   expect(report.reads).toEqual({ found: 500, missed: 0, mismatched: 0 });
   expect(report.problems).toEqual([]);
@@ -160,4 +161,80 @@ test('pmehash ycsb --threads 2 deals the operations to two threads and still che
   expect(reopened.repairs).toEqual([]);
   expect(reopened.size).toBe(10_000);
   reopened.close();
+});
+
+test("dealGroups: each group holds exactly its keys' operations and READ expectations, in file order", () => {
+  // 3,000 keys, each met 1-4 times with varied operations: a key's operations must stay in one
+  // group and in file order, or its READs could not be judged.
+  const count = 7_000;
+  const w: Workload = {
+    file: 'synthetic',
+    count,
+    bytes: 0,
+    ops: new Uint8Array(count),
+    keyLo: new Uint32Array(count),
+    keyHi: new Uint32Array(count),
+  };
+  const expected: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const key = (i * 7919) % 3_000;
+    w.keyLo[i] = Math.imul(key, 0x9e3779b1) >>> 0;
+    w.keyHi[i] = key % 5;
+    w.ops[i] = (i * 31 + (i >> 3)) % 4;
+    if (w.ops[i] === OP_READ) expected.push(i % 3);
+  }
+  const n = 64;
+  const groups = dealGroups(w, Uint8Array.from(expected), n);
+  expect(groups.start[0]).toBe(0);
+  expect(groups.start[n]).toBe(count);
+  expect(groups.readStart[n]).toBe(expected.length);
+  expect(groups.workload.keyLo.buffer).toBeInstanceOf(SharedArrayBuffer); // seen by every worker thread
+  for (let g = 0; g < n; g++) {
+    const want = { ops: [] as number[], lo: [] as number[], hi: [] as number[], expected: [] as number[] };
+    let r = 0;
+    for (let i = 0; i < count; i++) {
+      const read = w.ops[i] === OP_READ;
+      if (groupOfKey(w.keyLo[i], w.keyHi[i], n) === g) {
+        want.ops.push(w.ops[i]);
+        want.lo.push(w.keyLo[i]);
+        want.hi.push(w.keyHi[i]);
+        if (read) want.expected.push(expected[r]);
+      }
+      if (read) r++;
+    }
+    const [from, to] = [groups.start[g], groups.start[g + 1]];
+    expect(Array.from(groups.workload.ops.subarray(from, to))).toEqual(want.ops);
+    expect(Array.from(groups.workload.keyLo.subarray(from, to))).toEqual(want.lo);
+    expect(Array.from(groups.workload.keyHi.subarray(from, to))).toEqual(want.hi);
+    expect(Array.from(groups.expected.subarray(groups.readStart[g], groups.readStart[g + 1]))).toEqual(want.expected);
+    expect(to - from).toBeGreaterThan(40); // about 7,000 / 64 = 109 each: the hash spreads the keys
+    expect(to - from).toBeLessThan(200);
+  }
+});
+
+test('runGroups runs the groups from the claim counter on, each once, and judges their READs', () => {
+  const spec = findWorkload('1w-rw-50-50')!;
+  const wl = tempDir('wl-claims');
+  generateWorkload(wl, spec, 2);
+  const prepared = prepareWorkload({ loadFile: loadFile(wl, spec), runFile: runFile(wl, spec), dir: wl });
+  const store = freshStore(tempDir('claims'), 'process');
+  try {
+    const load = dealGroups(prepared.load, prepared.loadExpected, 8);
+    const claims = new Int32Array(new SharedArrayBuffer(4));
+    claims[0] = 3; // another thread took groups 0-2
+    const reads = { found: 0, missed: 0, mismatched: 0 };
+    const first = runGroups(store, load, claims, reads, 'load', false);
+    expect(first).toMatchObject({ ops: 10_000 - load.start[3], failed: 0 });
+    expect(store.size).toBe(10_000 - load.start[3]);
+    expect(runGroups(store, load, claims, reads, 'load', false)).toMatchObject({ ops: 0, failed: 0 }); // none left
+    claims[0] = 0;
+    const again = runGroups(store, load, claims, reads, 'load', false);
+    expect(again).toMatchObject({ ops: 10_000, failed: 10_000 - load.start[3] }); // groups 3-7 are inserted already
+    const run = dealGroups(prepared.run, prepared.runExpected, 8);
+    const runReads = { found: 0, missed: 0, mismatched: 0 };
+    expect(runGroups(store, run, new Int32Array(1), runReads, 'run', false).ops).toBe(1_000);
+    expect(runReads).toEqual({ found: 500, missed: 0, mismatched: 0 });
+  } finally {
+    store.close();
+  }
 });

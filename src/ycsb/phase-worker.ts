@@ -1,20 +1,20 @@
 // A worker thread of a multi-threaded YCSB run (thread-runner.ts). It attaches to the shared
 // store (or, for the machine's reference in `make bench`, bench/independent-stores.ts, opens a
-// store of its own in workerData.dir). Then for each phase it is sent (its share of the
-// operations and of the READ expectations) it says it is armed, waits at the start gate with the
-// others, replays the share with runPhase, and answers with its report, its READ judgements and
-// the moment it finished.
+// store of its own in workerData.dir). Then for each phase it is sent (the phase's operations
+// dealt into groups, and a claim counter) it says it is armed, waits at the start gate with the
+// others, runs the groups it claims (runGroups), and answers with the operations it ran,
+// its READ judgements and the moment it finished.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { PmEHash } from '../pm-ehash';
 import type { ShareHandle } from '../shared-control';
 import type { ReadReport } from './expectations';
-import { freshStore, runPhase } from './runner';
-import type { Workload } from './workload';
+import { freshStore, runGroups, type Groups } from './runner';
 
 export interface PhaseOrder {
-  workload: Workload;
-  expected: Uint8Array;
+  groups: Groups;
+  /** The next unclaimed group (runner.ts, runGroups). */
+  claims: Int32Array;
   label: string;
 }
 
@@ -46,10 +46,10 @@ port.on('message', (order: PhaseOrder | 'close') => {
   Atomics.wait(start, 0, round - 1); // released together: the runner sets the gate to `round`
   const reads: ReadReport = { found: 0, missed: 0, mismatched: 0 };
   try {
-    const report = runPhase(store, order.workload, order.expected, reads, order.label, false);
+    const { ops, failed } = runGroups(store, order.groups, order.claims, reads, order.label, false);
     const answer: PhaseAnswer = {
-      ops: report.ops,
-      failed: report.failed,
+      ops,
+      failed,
       reads,
       finished: String(process.hrtime.bigint()),
     };

@@ -66,7 +66,29 @@ export function mixOf(w: Workload): Record<OpName, number> {
   return { INSERT: counts[0], READ: counts[1], UPDATE: counts[2], DELETE: counts[3] };
 }
 
-/** Runs one phase; `reads` accumulates READ outcomes. */
+/**
+ * A phase's operations in groups: group g is operations [start[g], start[g + 1]) of `workload`
+ * and READ expectations [readStart[g], readStart[g + 1]) of `expected`. One thread runs a phase
+ * as one group (wholePhase); N threads share it dealt into many (thread-runner.ts, dealGroups).
+ */
+export interface Groups {
+  workload: Workload;
+  expected: ReadExpectations;
+  start: Int32Array;
+  readStart: Int32Array;
+}
+
+/** The whole phase as one group (nothing copied). */
+export function wholePhase(w: Workload, expected: ReadExpectations): Groups {
+  return {
+    workload: w,
+    expected,
+    start: Int32Array.of(0, w.count),
+    readStart: Int32Array.of(0, expected.length),
+  };
+}
+
+/** Runs one phase on the calling thread; `reads` accumulates READ outcomes. */
 export function runPhase(
   store: PmEHash,
   w: Workload,
@@ -75,49 +97,77 @@ export function runPhase(
   label: string,
   progress: boolean,
 ): PhaseReport {
+  const { ops, failed, seconds } = runGroups(store, wholePhase(w, expected), new Int32Array(1), reads, label, progress);
+  return { ops, seconds, opsPerSec: ops / seconds, mix: mixOf(w), failed };
+}
+
+/**
+ * Claims the groups one at a time (claims[0] is the next unclaimed one; threads sharing a phase
+ * share the counter) and runs each to its end in file order, until none is left. Returns the
+ * operations it ran, how many answered -1, and the seconds it took; `reads` accumulates READ
+ * outcomes. A worker calls this once per phase rather than once per group: each new call
+ * would have V8 compile the loop again while the other thread needs the core.
+ */
+export function runGroups(
+  store: PmEHash,
+  groups: Groups,
+  claims: Int32Array,
+  reads: ReadReport,
+  label: string,
+  progress: boolean,
+): { ops: number; failed: number; seconds: number } {
+  const { workload: w, expected, start: groupStart, readStart } = groups;
   const { ops, keyLo, keyHi } = w;
+  const groupCount = groupStart.length - 1;
   const words = store.words;
   const out = new Uint32Array(2);
   let failed = 0;
-  let r = 0;
+  let done = 0;
   const bar = new Progress(label, w.count, progress);
-  const start = process.hrtime.bigint();
+  const started = process.hrtime.bigint();
   let sink = 0; // XOR of the prefetch loads, stored below so that they cannot be optimized away
-  for (let from = 0; from < w.count; from += CHUNK) {
-    const to = Math.min(from + CHUNK, w.count);
-    for (let i = from; i < to; i++) {
-      if ((i & (BATCH - 1)) === 0) sink ^= words.prefetchWords(keyLo, keyHi, i, Math.min(i + BATCH, to));
-      const lo = keyLo[i] | 0; // as int32 bits: V8 keeps them in registers (see word-store.ts)
-      const hi = keyHi[i] | 0;
-      switch (ops[i]) {
-        case OP_INSERT:
-          if (words.insertWords(lo, hi, lo, hi) !== 0) failed++;
-          break;
-        case OP_READ: {
-          const found = words.searchWords(lo, hi, out) === 0;
-          judgeRead(
-            reads,
-            expected[r++],
-            found,
-            (out[0] | 0) === lo && (out[1] | 0) === hi,
-            (out[0] | 0) === ~lo && (out[1] | 0) === ~hi,
-          );
-          break;
+  for (let g = Atomics.add(claims, 0, 1); g < groupCount; g = Atomics.add(claims, 0, 1)) {
+    let r = readStart[g];
+    const end = groupStart[g + 1];
+    for (let from = groupStart[g]; from < end; from += CHUNK) {
+      const to = Math.min(from + CHUNK, end);
+      for (let i = from; i < to; i++) {
+        // Batches start at multiples of BATCH, as before groups: the loop stays as short. A group
+        // starting elsewhere runs its first few operations without prefetch.
+        if ((i & (BATCH - 1)) === 0) sink ^= words.prefetchWords(keyLo, keyHi, i, Math.min(i + BATCH, to));
+        const lo = keyLo[i] | 0; // as int32 bits: V8 keeps them in registers (see word-store.ts)
+        const hi = keyHi[i] | 0;
+        switch (ops[i]) {
+          case OP_INSERT:
+            if (words.insertWords(lo, hi, lo, hi) !== 0) failed++;
+            break;
+          case OP_READ: {
+            const found = words.searchWords(lo, hi, out) === 0;
+            judgeRead(
+              reads,
+              expected[r++],
+              found,
+              (out[0] | 0) === lo && (out[1] | 0) === hi,
+              (out[0] | 0) === ~lo && (out[1] | 0) === ~hi,
+            );
+            break;
+          }
+          case OP_UPDATE:
+            if (words.updateWords(lo, hi, ~lo, ~hi) !== 0) failed++;
+            break;
+          case OP_DELETE:
+            if (words.removeWords(lo, hi) !== 0) failed++;
+            break;
         }
-        case OP_UPDATE:
-          if (words.updateWords(lo, hi, ~lo, ~hi) !== 0) failed++;
-          break;
-        case OP_DELETE:
-          if (words.removeWords(lo, hi) !== 0) failed++;
-          break;
       }
+      done += to - from;
+      bar.update(done);
     }
-    bar.update(to);
   }
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   bar.stop();
   prefetchSink = sink;
-  return { ops: w.count, seconds, opsPerSec: w.count / seconds, mix: mixOf(w), failed };
+  return { ops: done, failed, seconds };
 }
 
 /**

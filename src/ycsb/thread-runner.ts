@@ -1,9 +1,11 @@
 // A YCSB run on N worker threads sharing one store (README, "Threads"). Parsing and the READ
-// expectations are done as for one thread, in file order; then each phase's operations are dealt
-// to the threads by a hash of the key that is independent of the catalog's (so each key's
-// operations stay in file order in one thread and every READ stays checkable, while threads
-// still meet in the same buckets). The threads start together at a gate; a phase lasts from
-// the gate's opening to the last thread's finish.
+// expectations are done as for one thread, in file order. Then each phase's operations are dealt
+// into groups by a hash of the key that is independent of the catalog's: each key's operations
+// stay in file order in one group, so every READ stays checkable, while the groups still meet in
+// the same buckets. The threads start together at a gate and claim the groups one at a time,
+// each running its group to the end before it claims the next: a thread slowed by the host (or
+// by a catalog doubling it runs) simply runs fewer groups. A phase lasts from the gate's opening
+// to the last thread's finish.
 
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -15,6 +17,7 @@ import {
   freshStore,
   mixOf,
   prepareWorkload,
+  type Groups,
   type PhaseReport,
   type PreparedWorkload,
   type YcsbOptions,
@@ -22,50 +25,55 @@ import {
 } from './runner';
 import { OP_READ, type Workload } from './workload';
 
-/** The thread (of n) that runs the operations on key (lo, hi). */
-export function threadOfKey(lo: number, hi: number, n: number): number {
+/**
+ * Groups per thread. With one group per thread, the phase waited for the slower thread: 7-16%
+ * longer than the faster one on the 220w load, on this shared 2-core host. With 32 per thread,
+ * the threads finish within about one group (1/64 of a 2-thread phase) of each other.
+ */
+export const GROUPS_PER_THREAD = 32;
+
+/** The group (of n) of the operations on key (lo, hi). */
+export function groupOfKey(lo: number, hi: number, n: number): number {
   return (fmix32(hi ^ fmix32(lo ^ 0x27d4eb2f)) >>> 0) % n;
 }
 
-export interface Share {
-  workload: Workload;
-  expected: Uint8Array;
-}
-
-/** Deals `w` (and its READ expectations, in order) to n threads. */
-export function dealWorkload(w: Workload, expected: Uint8Array, n: number): Share[] {
-  const thread = new Uint8Array(w.count);
-  const counts = new Int32Array(n);
-  const readCounts = new Int32Array(n);
+/**
+ * Deals `w` (and its READ expectations, in order) into `n` groups by groupOfKey, each in file
+ * order, in SharedArrayBuffers: every worker thread sees the same memory.
+ */
+export function dealGroups(w: Workload, expected: Uint8Array, n: number): Groups {
+  const group = new Int32Array(w.count);
+  const start = new Int32Array(n + 1);
+  const readStart = new Int32Array(n + 1);
   for (let i = 0; i < w.count; i++) {
-    const t = threadOfKey(w.keyLo[i], w.keyHi[i], n);
-    thread[i] = t;
-    counts[t]++;
-    if (w.ops[i] === OP_READ) readCounts[t]++;
+    const g = groupOfKey(w.keyLo[i], w.keyHi[i], n);
+    group[i] = g;
+    start[g + 1]++;
+    if (w.ops[i] === OP_READ) readStart[g + 1]++;
   }
-  const shares: Share[] = Array.from({ length: n }, (_, t) => ({
-    workload: {
-      ...w,
-      count: counts[t],
-      ops: new Uint8Array(counts[t]),
-      keyLo: new Uint32Array(counts[t]),
-      keyHi: new Uint32Array(counts[t]),
-    },
-    expected: new Uint8Array(readCounts[t]),
-  }));
-  const at = new Int32Array(n);
-  const readAt = new Int32Array(n);
+  for (let g = 0; g < n; g++) {
+    start[g + 1] += start[g];
+    readStart[g + 1] += readStart[g];
+  }
+  const shared = {
+    ops: new Uint8Array(new SharedArrayBuffer(w.count)),
+    keyLo: new Uint32Array(new SharedArrayBuffer(4 * w.count)),
+    keyHi: new Uint32Array(new SharedArrayBuffer(4 * w.count)),
+    expected: new Uint8Array(new SharedArrayBuffer(readStart[n])),
+  };
+  const at = start.slice(0, n);
+  const readAt = readStart.slice(0, n);
   let r = 0;
   for (let i = 0; i < w.count; i++) {
-    const t = thread[i];
-    const share = shares[t];
-    share.workload.ops[at[t]] = w.ops[i];
-    share.workload.keyLo[at[t]] = w.keyLo[i];
-    share.workload.keyHi[at[t]] = w.keyHi[i];
-    at[t]++;
-    if (w.ops[i] === OP_READ) share.expected[readAt[t]++] = expected[r++];
+    const g = group[i];
+    const k = at[g]++;
+    shared.ops[k] = w.ops[i];
+    shared.keyLo[k] = w.keyLo[i];
+    shared.keyHi[k] = w.keyHi[i];
+    if (w.ops[i] === OP_READ) shared.expected[readAt[g]++] = expected[r++];
   }
-  return shares;
+  const { ops, keyLo, keyHi } = shared;
+  return { workload: { ...w, ops, keyLo, keyHi }, expected: shared.expected, start, readStart };
 }
 
 /** The script of a YCSB worker thread (phase-worker.ts, compiled). */
@@ -87,17 +95,18 @@ export function next(worker: Worker): Promise<unknown> {
   });
 }
 
-/** One phase for driveWorkers: its label, its operations and their shares, one per worker. */
+/** One phase for driveWorkers: its label, its operations in file order, and their groups. */
 export interface DealtPhase {
   label: string;
   workload: Workload;
-  shares: Share[];
+  groups: Groups;
 }
 
 /**
  * Runs the phases on workers that said 'ready' (phase-worker.ts's protocol): for each phase,
- * hands every worker its share, waits until all are armed, opens the gate and times the phase
- * from there to the last thread's finish; then closes the workers. Returns a report per phase.
+ * hands every worker the groups (shared, not copied) and a fresh claim counter, waits until all
+ * are armed, opens the gate and times the phase from there to the last thread's finish; then
+ * closes the workers. Returns a report per phase.
  */
 export async function driveWorkers(
   workers: Worker[],
@@ -107,17 +116,10 @@ export async function driveWorkers(
 ): Promise<Array<PhaseReport & { perThread: number[] }>> {
   const open = new Int32Array(gate);
   const reports: Array<PhaseReport & { perThread: number[] }> = [];
-  for (const [round, { label, workload: w, shares }] of phases.entries()) {
+  for (const [round, { label, workload: w, groups }] of phases.entries()) {
     const armed = workers.map(next);
-    workers.forEach((worker, t) => {
-      const { workload, expected } = shares[t];
-      const order: PhaseOrder = { workload, expected, label };
-      const arrays = [workload.ops, workload.keyLo, workload.keyHi, expected];
-      worker.postMessage(
-        order,
-        arrays.map((a) => a.buffer as ArrayBuffer),
-      ); // moved, not copied
-    });
+    const order: PhaseOrder = { groups, claims: new Int32Array(new SharedArrayBuffer(4)), label };
+    for (const worker of workers) worker.postMessage(order);
     await Promise.all(armed); // every thread holds its share and waits at the gate
     const answers = workers.map(next);
     const started = process.hrtime.bigint();
@@ -152,11 +154,12 @@ export async function driveWorkers(
   return reports;
 }
 
-/** The load and run phases of a prepared workload, dealt to n threads. */
+/** The load and run phases of a prepared workload, dealt into groups for n threads. */
 export function dealPhases(prepared: PreparedWorkload, n: number): DealtPhase[] {
+  const groups = GROUPS_PER_THREAD * n;
   return [
-    { label: 'load', workload: prepared.load, shares: dealWorkload(prepared.load, prepared.loadExpected, n) },
-    { label: 'run', workload: prepared.run, shares: dealWorkload(prepared.run, prepared.runExpected, n) },
+    { label: 'load', workload: prepared.load, groups: dealGroups(prepared.load, prepared.loadExpected, groups) },
+    { label: 'run', workload: prepared.run, groups: dealGroups(prepared.run, prepared.runExpected, groups) },
   ];
 }
 
