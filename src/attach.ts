@@ -30,6 +30,7 @@ export function attachState(dir: string, files: StoreFiles, ctl: SharedControl, 
     bucketsAtDepth: ctl.bucketsAtDepth,
     repairs: [],
     shared: ctl,
+    nextPage: 0,
   };
   syncWithControl(s, ctl);
   return s;

@@ -65,5 +65,7 @@ function createStore(dir: string, files: StoreFiles, bucketsPerPage: number): St
     keys: 0,
     bucketsAtDepth,
     repairs: [],
+    shared: undefined,
+    nextPage: 0,
   };
 }

@@ -147,6 +147,8 @@ export function recoverStore(dir: string, files: StoreFiles, contents: FolderCon
     keys,
     bucketsAtDepth,
     repairs,
+    shared: undefined,
+    nextPage: 0,
   };
 
   // Step 8: halve the catalog while no bucket has depth G.

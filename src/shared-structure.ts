@@ -158,7 +158,7 @@ function pageAhead(s: StoreState): number {
 
 /** FORMAT.md, page allocation, for s.nextPage: step 1 without the structure lock, step 2 under it. */
 function makeNextPage(s: StoreState, ctl: SharedControl): void {
-  const fileId = s.nextPage!;
+  const fileId = s.nextPage;
   s.nextPage = 0;
   try {
     s.pages.createPage(fileId); // this thread has mapped every page before it (takeBucketSlot)

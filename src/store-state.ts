@@ -1,5 +1,7 @@
 // What an open store holds in memory besides its mappings: the state both creation and
-// recovery hand to PmEHash.
+// recovery hand to PmEHash. Every place that makes one (open-store.ts, recovery.ts, attach.ts)
+// gives it every field, in the same order: a field added later changes the object's hidden
+// class, and V8 then throws away the optimized code of every hot function that reads it.
 
 import type { Catalog } from './catalog';
 import type { DataPages } from './data-page';
@@ -30,7 +32,7 @@ export interface StoreState {
    * maxFileId and bucketsAtDepth are the control block's, keys are counted per thread there,
    * and this thread's copies are refreshed from it (shared-structure.ts).
    */
-  shared?: SharedControl;
+  shared: SharedControl | undefined;
   /** A page file this thread is to make ahead of need, once its split is done (0: none). */
-  nextPage?: number;
+  nextPage: number;
 }
