@@ -1,8 +1,11 @@
 // The hardware reference of the thread rows of `make bench`: N worker threads that share
-// nothing. Each phase is dealt into groups exactly as runYcsbThreads deals it, and driven the
-// same way (driveWorkers), but every thread runs the groups it claims on a store of its own
-// (unshared, in its own folder; a key's operations are all in one group, so in one store). No locks, no shared catalog, no shared cache lines: what N threads of this
-// machine give on this workload, the ceiling for a shared store's speed-up.
+// nothing, each on a store of its own (unshared, in its own folder). No locks, no shared
+// catalog, no shared cache lines: what N threads of this machine give on this workload, the
+// ceiling for a shared store's speed-up. Each phase is dealt by the same key hash as
+// runYcsbThreads deals it and driven the same way (driveWorkers), but the shares are fixed, one
+// group per thread, since a key's operations in every phase must reach the same store. So
+// unlike the shared store's threads, which claim small groups as they go, a phase here lasts
+// until the slower thread's share is done.
 
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -29,7 +32,7 @@ export async function runIndependentStores(
   try {
     await Promise.all(workers.map(next)); // 'ready': every store is open
     const reads: ReadReport = { found: 0, missed: 0, mismatched: 0 };
-    const [load, run] = await driveWorkers(workers, gate, dealPhases(prepared, threads), reads);
+    const [load, run] = await driveWorkers(workers, gate, dealPhases(prepared, threads), reads, 'fixed');
     return { load, run, reads };
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));

@@ -238,3 +238,25 @@ test('runGroups runs the groups from the claim counter on, each once, and judges
     store.close();
   }
 });
+
+test('the bench reference (2 threads, a store each): every key reaches the same store in both phases', () => {
+  const spec = findWorkload('1w-rw-50-50')!;
+  const wl = tempDir('wl-independent');
+  generateWorkload(wl, spec, 3);
+  const dir = tempDir('independent');
+  const child = runCompiled('independent-stores-run.ts', [loadFile(wl, spec), runFile(wl, spec), dir, '2']);
+  expect(child.stderr).toBe('');
+  const result = JSON.parse(child.stdout);
+  expect(result.load.perThread[0] + result.load.perThread[1]).toBe(10_000);
+  expect(result.run.perThread[0] + result.run.perThread[1]).toBe(1_000);
+  expect(result.reads).toEqual({ found: 500, missed: 0, mismatched: 0 }); // a READ in the other store would miss
+  // Thread t's store holds exactly the keys of group t: the shares were fixed, not claimed.
+  ['thread-0', 'thread-1'].forEach((name, t) => {
+    const store = new PmEHash({ dir: path.join(dir, name) });
+    let others = 0;
+    for (const key of store.keys()) if (groupOfKey(Number(key & 0xffffffffn), Number(key >> 32n), 2) !== t) others++;
+    expect({ size: store.size, others }).toEqual({ size: result.load.perThread[t], others: 0 });
+    store.close();
+  });
+  expect(Math.min(...result.load.perThread)).toBeGreaterThan(4_000); // the key hash splits them evenly
+});

@@ -103,8 +103,25 @@ export interface DealtPhase {
 }
 
 /**
+ * How driveWorkers hands out the groups: 'claimed', every thread claims the next group from
+ * a counter they share; 'fixed', thread t runs group t alone (the phases must be dealt into
+ * as many groups as there are threads), the same keys in every phase.
+ */
+export type GroupHanding = 'claimed' | 'fixed';
+
+/** Group g of `groups` as Groups of its own (nothing copied). */
+export function oneGroup(groups: Groups, g: number): Groups {
+  return {
+    workload: groups.workload,
+    expected: groups.expected,
+    start: groups.start.slice(g, g + 2),
+    readStart: groups.readStart.slice(g, g + 2),
+  };
+}
+
+/**
  * Runs the phases on workers that said 'ready' (phase-worker.ts's protocol): for each phase,
- * hands every worker the groups (shared, not copied) and a fresh claim counter, waits until all
+ * hands the workers the groups (shared, not copied) and a fresh claim counter, waits until all
  * are armed, opens the gate and times the phase from there to the last thread's finish; then
  * closes the workers. Returns a report per phase.
  */
@@ -113,13 +130,22 @@ export async function driveWorkers(
   gate: SharedArrayBuffer,
   phases: DealtPhase[],
   reads: ReadReport,
+  handing: GroupHanding = 'claimed',
 ): Promise<Array<PhaseReport & { perThread: number[] }>> {
   const open = new Int32Array(gate);
   const reports: Array<PhaseReport & { perThread: number[] }> = [];
   for (const [round, { label, workload: w, groups }] of phases.entries()) {
     const armed = workers.map(next);
-    const order: PhaseOrder = { groups, claims: new Int32Array(new SharedArrayBuffer(4)), label };
-    for (const worker of workers) worker.postMessage(order);
+    if (handing === 'fixed' && groups.start.length !== workers.length + 1)
+      throw new Error(`fixed handing needs one group per thread: ${groups.start.length - 1} for ${workers.length}`);
+    const claims = new Int32Array(new SharedArrayBuffer(4));
+    workers.forEach((worker, t) => {
+      const order: PhaseOrder =
+        handing === 'claimed'
+          ? { groups, claims, label }
+          : { groups: oneGroup(groups, t), claims: new Int32Array(new SharedArrayBuffer(4)), label };
+      worker.postMessage(order);
+    });
     await Promise.all(armed); // every thread holds its share and waits at the gate
     const answers = workers.map(next);
     const started = process.hrtime.bigint();
@@ -154,9 +180,8 @@ export async function driveWorkers(
   return reports;
 }
 
-/** The load and run phases of a prepared workload, dealt into groups for n threads. */
-export function dealPhases(prepared: PreparedWorkload, n: number): DealtPhase[] {
-  const groups = GROUPS_PER_THREAD * n;
+/** The load and run phases of a prepared workload, each dealt into `groups` groups. */
+export function dealPhases(prepared: PreparedWorkload, groups: number): DealtPhase[] {
   return [
     { label: 'load', workload: prepared.load, groups: dealGroups(prepared.load, prepared.loadExpected, groups) },
     { label: 'run', workload: prepared.run, groups: dealGroups(prepared.run, prepared.runExpected, groups) },
@@ -166,7 +191,7 @@ export function dealPhases(prepared: PreparedWorkload, n: number): DealtPhase[] 
 export async function runYcsbThreads(options: YcsbOptions & { threads: number }): Promise<YcsbReport> {
   const n = options.threads;
   const prepared = prepareWorkload(options);
-  const phases = dealPhases(prepared, n);
+  const phases = dealPhases(prepared, GROUPS_PER_THREAD * n);
   const store = freshStore(options.dir, options.durability ?? 'process');
   const gate = new SharedArrayBuffer(4);
   const workers: Worker[] = [];

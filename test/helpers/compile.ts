@@ -29,14 +29,14 @@ function transpileTree(from: string, to: string): void {
 }
 
 /**
- * The folder holding the transpiled src/, include-types/ and test/helpers/ (built once), and
+ * The folder holding the transpiled src/, include-types/, bench/ and test/helpers/ (built once), and
  * package.json, laid out as in the project, so that code finding the project by its package.json
  * (the CLI's --version, its default data/ folder) finds this copy, as it finds dist/'s parent.
  */
 export function compiledRoot(): string {
   if (!built) {
     built = fs.mkdtempSync(path.join(os.tmpdir(), 'pmehash-js-'));
-    for (const dir of ['src', 'include-types', path.join('test', 'helpers')])
+    for (const dir of ['src', 'include-types', 'bench', path.join('test', 'helpers')])
       transpileTree(path.join(ROOT, dir), path.join(built, dir));
     fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(built, 'package.json'));
     fs.chmodSync(built, 0o755);
