@@ -63,8 +63,13 @@ test.each([
       }).toEqual({ thread: s.thread, error: undefined, ownMismatches: 0, unwrittenValues: 0, walkMismatches: 0 });
       expect(s.walks).toBeGreaterThanOrEqual(8);
     }
-    const depths = summaries.flatMap((s) => s.depths);
-    expect(Math.max(...depths) - Math.min(...depths)).toBeGreaterThanOrEqual(2); // doubled and halved
+    // Doubled while filling (to depth 14 in the runs seen), halved while shrinking and after.
+    // How far it halves depends on the scheduling: a merge whose buddy is locked gives up by
+    // design, and the empty bucket keeps its depth (1 to 4 levels in the runs seen).
+    const afterFill = Math.max(...summaries.map((s) => s.depths[0]));
+    const afterShrink = Math.min(...summaries.flatMap((s) => s.depths.slice(1)));
+    expect(afterFill).toBeGreaterThanOrEqual(8);
+    expect(afterFill - afterShrink).toBeGreaterThanOrEqual(1);
     // Each thread's own keys hold exactly what its oracle says; shared keys only values written.
     const expectOwn = (s: PmEHash) => {
       for (const summary of summaries) {
