@@ -7,7 +7,7 @@ import { PmEHash, PmEHashCorruptError, PmEHashVersionError } from '../src';
 import { generateWorkload, loadFile, runFile } from '../src/ycsb/generator';
 import { formatReport } from '../src/ycsb/report';
 import { freshStore, prepareWorkload, runGroups, runYcsb } from '../src/ycsb/runner';
-import { dealGroups, groupOfKey } from '../src/ycsb/thread-runner';
+import { dealGroups, groupOfKey, oneGroup } from '../src/ycsb/thread-runner';
 import { OP_READ, type Workload } from '../src/ycsb/workload';
 import { findWorkload } from '../src/ycsb/workload-spec';
 import { removeCompiled, runCompiled } from './helpers/compile';
@@ -164,8 +164,8 @@ test('pmehash ycsb --threads 2 deals the operations to two threads and still che
 });
 
 test("dealGroups: each group holds exactly its keys' operations and READ expectations, in file order", () => {
-  // 3,000 keys, each met 1-4 times with varied operations: a key's operations must stay in one
-  // group and in file order, or its READs could not be judged.
+  // 3,000 keys, each met 2 or 3 times with varied operations: a key's operations must stay in
+  // one group and in file order, or its READs could not be judged.
   const count = 7_000;
   const w: Workload = {
     file: 'synthetic',
@@ -230,9 +230,17 @@ test('runGroups runs the groups from the claim counter on, each once, and judges
     claims[0] = 0;
     const again = runGroups(store, load, claims, reads, 'load', false);
     expect(again).toMatchObject({ ops: 10_000, failed: 10_000 - load.start[3] }); // groups 3-7 are inserted already
+    // The run phase (READs and UPDATEs) out of file order, group by group: groups 5-7 from a
+    // shared counter, then 4 down to 0 each on its own (oneGroup, as 'fixed' handing does). Each
+    // group's READs must be judged against its own slice of the expectations.
     const run = dealGroups(prepared.run, prepared.runExpected, 8);
     const runReads = { found: 0, missed: 0, mismatched: 0 };
-    expect(runGroups(store, run, new Int32Array(1), runReads, 'run', false).ops).toBe(1_000);
+    const runClaims = new Int32Array(1);
+    runClaims[0] = 5;
+    let ran = runGroups(store, run, runClaims, runReads, 'run', false).ops;
+    for (let g = 4; g >= 0; g--)
+      ran += runGroups(store, oneGroup(run, g), new Int32Array(1), runReads, 'run', false).ops;
+    expect(ran).toBe(1_000);
     expect(runReads).toEqual({ found: 500, missed: 0, mismatched: 0 });
   } finally {
     store.close();

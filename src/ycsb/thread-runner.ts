@@ -134,19 +134,20 @@ export async function driveWorkers(
 ): Promise<Array<PhaseReport & { perThread: number[] }>> {
   const open = new Int32Array(gate);
   const reports: Array<PhaseReport & { perThread: number[] }> = [];
-  for (const [round, { label, workload: w, groups }] of phases.entries()) {
-    const armed = workers.map(next);
+  for (const { groups } of phases)
     if (handing === 'fixed' && groups.start.length !== workers.length + 1)
       throw new Error(`fixed handing needs one group per thread: ${groups.start.length - 1} for ${workers.length}`);
-    const claims = new Int32Array(new SharedArrayBuffer(4));
+  for (const [round, { label, workload: w, groups }] of phases.entries()) {
+    const armed = workers.map(next);
+    const shared = new Int32Array(new SharedArrayBuffer(4)); // the claim counter of 'claimed'
     workers.forEach((worker, t) => {
       const order: PhaseOrder =
         handing === 'claimed'
-          ? { groups, claims, label }
+          ? { groups, claims: shared, label }
           : { groups: oneGroup(groups, t), claims: new Int32Array(new SharedArrayBuffer(4)), label };
       worker.postMessage(order);
     });
-    await Promise.all(armed); // every thread holds its share and waits at the gate
+    await Promise.all(armed); // every thread holds the phase's groups and waits at the gate
     const answers = workers.map(next);
     const started = process.hrtime.bigint();
     Atomics.store(open, 0, round + 1);
@@ -180,11 +181,11 @@ export async function driveWorkers(
   return reports;
 }
 
-/** The load and run phases of a prepared workload, each dealt into `groups` groups. */
-export function dealPhases(prepared: PreparedWorkload, groups: number): DealtPhase[] {
+/** The load and run phases of a prepared workload, each dealt into `groupCount` groups. */
+export function dealPhases(prepared: PreparedWorkload, groupCount: number): DealtPhase[] {
   return [
-    { label: 'load', workload: prepared.load, groups: dealGroups(prepared.load, prepared.loadExpected, groups) },
-    { label: 'run', workload: prepared.run, groups: dealGroups(prepared.run, prepared.runExpected, groups) },
+    { label: 'load', workload: prepared.load, groups: dealGroups(prepared.load, prepared.loadExpected, groupCount) },
+    { label: 'run', workload: prepared.run, groups: dealGroups(prepared.run, prepared.runExpected, groupCount) },
   ];
 }
 
