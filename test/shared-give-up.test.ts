@@ -31,24 +31,25 @@ function insertUntilThrown(store: PmEHash, from: number, to: number): { failedKe
   return { failedKey: -1, error: undefined };
 }
 
-/** Files that take the catalog's exclusive hold when a split's log record is persisted, as a doubling that never ends would. */
-class CatalogHeldAtSplit extends MappedFiles {
+/**
+ * Files that call `take` once, at the first persist `matches` accepts: a hold taken at that step
+ * of a split, as by another thread that never gives it back.
+ */
+class HoldAtFirstPersist extends MappedFiles {
   held = false;
 
-  constructor(private readonly ctl: SharedControl) {
+  constructor(
+    private readonly matches: (buffer: Buffer, offset: number, length: number) => boolean,
+    private readonly take: () => void,
+  ) {
     super(false);
   }
 
   override persist(buffer: Buffer, offset: number, length: number): void {
     super.persist(buffer, offset, length);
-    const splitRecord =
-      buffer.length === METADATA_FILE_SIZE &&
-      length === LOG_RECORD_SIZE &&
-      buffer.readUInt32LE(offset + LOG_OP_OFFSET) === LogOp.Split &&
-      buffer.readUInt32LE(offset + LOG_CHECKSUM_OFFSET) !== 0;
-    if (splitRecord && !this.held) {
+    if (!this.held && this.matches(buffer, offset, length)) {
       this.held = true;
-      this.ctl.beginCatalogChange();
+      this.take();
     }
   }
 }
@@ -60,7 +61,15 @@ test('a split that gives up waiting for the catalog after logging leaves no reco
   for (let k = 0; k < 3000; k++) owner.insert({ key: k, value: k });
   const handle = owner.share();
   const ctl = new SharedControl(handle.control);
-  const files = new CatalogHeldAtSplit(ctl);
+  // The catalog's exclusive hold, taken when a split's log record is persisted: a doubling that never ends.
+  const files = new HoldAtFirstPersist(
+    (buffer, offset, length) =>
+      buffer.length === METADATA_FILE_SIZE &&
+      length === LOG_RECORD_SIZE &&
+      buffer.readUInt32LE(offset + LOG_OP_OFFSET) === LogOp.Split &&
+      buffer.readUInt32LE(offset + LOG_CHECKSUM_OFFSET) !== 0,
+    () => ctl.beginCatalogChange(),
+  );
   const worker = new PmEHash({ dir: handle.dir }, files, handle);
 
   const { failedKey, error } = insertUntilThrown(worker, 3000, 10_000);
@@ -86,36 +95,17 @@ test('a split that gives up waiting for the catalog after logging leaves no reco
   reopened.close();
 });
 
-/** Files that take a redirect's shared hold of the catalog at the first page-bitmap persist (a split taking its slot), as a redirect that never ends would. */
-class RedirectHeldAtSlot extends MappedFiles {
-  held = false;
-
-  constructor(
-    private readonly ctl: SharedControl,
-    private readonly bucketsPerPage: number,
-  ) {
-    super(false);
-  }
-
-  override persist(buffer: Buffer, offset: number, length: number): void {
-    super.persist(buffer, offset, length);
-    const bitmapWord =
-      buffer.length === pageFileSize(this.bucketsPerPage) &&
-      offset < pageHeaderSize(this.bucketsPerPage) &&
-      length === 4;
-    if (bitmapWord && !this.held) {
-      this.held = true;
-      this.ctl.beginRedirect();
-    }
-  }
-}
-
 test('a split that gives up waiting to double the catalog gives back the bucket slot it took', () => {
   const dir = tempDir('give-up-doubling');
   const owner = new PmEHash({ dir, bucketsPerPage: 16 });
   const handle = owner.share(); // one bucket at depth 0: the first split doubles the catalog
   const ctl = new SharedControl(handle.control);
-  const files = new RedirectHeldAtSlot(ctl, 16);
+  // A redirect's shared hold, taken at the first page-bitmap persist (a split taking its slot): a
+  // redirect that never ends.
+  const files = new HoldAtFirstPersist(
+    (buffer, offset, length) => buffer.length === pageFileSize(16) && offset < pageHeaderSize(16) && length === 4,
+    () => ctl.beginRedirect(),
+  );
   const worker = new PmEHash({ dir: handle.dir }, files, handle);
 
   const { failedKey, error } = insertUntilThrown(worker, 0, 100);
