@@ -51,10 +51,12 @@ export class PairCursor {
     let spins = 0; // looks again in a row, in a shared store (lookAgain)
     while (this.position < TWO_32) {
       const ctl = s.shared;
-      // In a shared store: the catalog word before reading the entry, compared after the
-      // bucket is read (as a lookup does); a change of depth brings this thread's view along.
+      // In a shared store: the catalog word and the entry's section word before reading the
+      // entry, compared after the bucket is read (as a lookup does); a change of depth brings
+      // this thread's view along. The section is the position's: entry i's, whatever the depth.
       const word = ctl ? ctl.catalogWord() : 0;
-      if (ctl && SharedControl.busy(word)) {
+      const section = ctl ? ctl.sectionWord(reverse32(this.position)) : 0;
+      if (ctl && (SharedControl.busy(word) || SharedControl.busy(section))) {
         spins = lookAgain(ctl, spins);
         continue;
       }
@@ -81,7 +83,12 @@ export class PairCursor {
       this.collect(w, b, from);
       if (held !== 0) ctl!.unlockBucket(lockId, held);
       // In a shared store, a bucket that changed while it was read is read again.
-      if (ctl && ((held === 0 && ctl.version(lockId) !== version) || ctl.catalogWord() !== word)) {
+      if (
+        ctl &&
+        ((held === 0 && ctl.version(lockId) !== version) ||
+          ctl.catalogWord() !== word ||
+          ctl.sectionWord(reverse32(this.position)) !== section)
+      ) {
         spins = lookAgain(ctl, spins);
         continue;
       }

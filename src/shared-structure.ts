@@ -98,7 +98,7 @@ export function sharedSplit(s: StoreState, ctl: SharedControl, i: number, fileId
   fillNewBucket(s, fileId, offset, nFileId, nOffset, d); // step 3
   s.meta.beginLog(LogOp.Split, fileId, offset, nFileId, nOffset, d, pattern); // step 4
   try {
-    holdForRedirect(s, ctl);
+    holdForRedirect(s, ctl, d + 1, pattern | pow2(d));
   } catch (err) {
     abandonSplit(s, ctl, id, d);
     throw err;
@@ -199,7 +199,7 @@ function waitForNextPage(ctl: SharedControl): void {
 export function sharedMergeEmpty(s: StoreState, ctl: SharedControl, i: number): void {
   const redirectShared: Redirect = (depth, pattern, fileId, offset) =>
     redirectHeld(s, ctl, depth, pattern, fileId, offset);
-  const hold = () => holdForRedirect(s, ctl);
+  const hold = (depth: number, pattern: number) => holdForRedirect(s, ctl, depth, pattern);
   for (;;) {
     syncWithControl(s, ctl);
     const xFile = s.catalog.fileId(i & (pow2(s.globalDepth) - 1));
@@ -276,23 +276,25 @@ function halveUnusedLevelsShared(s: StoreState, ctl: SharedControl): void {
  * merge that believed it would point the wrong entries at the survivor.
  */
 function entryIs(s: StoreState, ctl: SharedControl, i: number, fileId: number, offset: number): boolean {
-  if (SharedControl.busy(ctl.catalogWord()) || ctl.globalDepth !== s.globalDepth) return false;
+  if (SharedControl.busy(ctl.catalogWord()) || SharedControl.busy(ctl.sectionWord(i))) return false;
+  if (ctl.globalDepth !== s.globalDepth) return false;
   const e = i & (pow2(s.globalDepth) - 1);
   return s.catalog.fileId(e) === fileId && s.catalog.offset(e) === offset;
 }
 
 /**
- * Before the step "point entries at a bucket": takes the catalog word's shared hold, with this
- * thread's catalog mapped at the depth current then. It may give up waiting (PMEHASH_DEADLOCK)
- * or fail to map; either way it throws before any entry changes, and holds nothing.
+ * Before the step "point the entries whose low `depth` bits are `pattern` at a bucket": takes
+ * the shared hold of their catalog sections, with this thread's catalog mapped at the depth
+ * current then. It may give up waiting (PMEHASH_DEADLOCK) or fail to map; either way it throws
+ * before any entry changes, and holds nothing.
  */
-function holdForRedirect(s: StoreState, ctl: SharedControl): void {
-  ctl.beginRedirect();
+function holdForRedirect(s: StoreState, ctl: SharedControl, depth: number, pattern: number): void {
+  ctl.beginRedirect(depth, pattern);
   try {
     s.globalDepth = ctl.globalDepth;
     s.catalog.ensureCapacity(pow2(s.globalDepth));
   } catch (err) {
-    ctl.endRedirect();
+    ctl.endRedirect(depth, pattern);
     throw err;
   }
 }
@@ -309,7 +311,7 @@ function redirectHeld(
   try {
     s.catalog.redirect(pow2(s.globalDepth), depth, pattern, fileId, offset);
   } finally {
-    ctl.endRedirect();
+    ctl.endRedirect(depth, pattern);
   }
 }
 

@@ -1,15 +1,15 @@
 // The word-level operations of a store shared by threads (FORMAT.md, "Threads"): the same steps
 // and persist order as word-store.ts, with Dash's discipline. A lookup takes no lock and writes
-// nothing shared: it reads the redirect counter and its bucket's version before probing and
-// again after, and starts over when either moved. A write locks its bucket's stripe, checks that
-// the key's catalog entry still leads there, and bumps the version as it unlocks. A full bucket
+// nothing shared: it reads its catalog section's word and its bucket's version before probing
+// and again after, and starts over when either moved. A write locks its bucket's stripe, checks
+// that the key's catalog entry still leads there, and bumps the version as it unlocks. A full bucket
 // splits under its lock; an emptied one is merged after its lock is released, if it can be.
 // Each thread counts its inserts and removes in its own slot of the control block.
 
 import { BUCKET_FULL_BITMAP } from '../include-types/layout';
 import { BITMAP, DEPTH, findKey, touchBucket, USED, VALUE } from './bucket';
 import { hashKey } from './hash';
-import { CATALOG, CATALOG_BUSY, LOCK_STRIPES, LOCKS, SharedControl } from './shared-control';
+import { CATALOG, CATALOG_BUSY, LOCK_STRIPES, LOCKS, sectionWordAt, SharedControl } from './shared-control';
 import { lockIdOf, sharedMergeEmpty, sharedSplit, syncWithControl } from './shared-structure';
 import type { StoreState } from './store-state';
 import { insertIntoSlot, removeSlot, updateSlot, WordStore } from './word-store';
@@ -49,19 +49,27 @@ export class SharedWordStore extends WordStore {
   // than an unshared one).
 
   /**
-   * Returns the catalog word to check against after the probe, with this thread's view up to
-   * date with it. `seen` only ever holds a word with no redirect under way.
+   * Reads the section word at `at` (sectionWordAt of the key's hash), to check against after the
+   * probe, and brings this thread's view up to date with the catalog word: its depth is then
+   * current, unless the section word changes meanwhile (a doubling or halving holds every
+   * section). The caller starts over when the word it returns shows a holder.
    */
-  private settle(): number {
-    // A plain load (Atomics.load is a call): the check after the probe is the atomic one. Where
+  private settle(at: number): number {
+    // Plain loads (Atomics.load is a call): the check after the probe is the atomic one. Where
     // plain loads may be reordered, the entries read next could be older than a plain load of
-    // the word: then an atomic one, which keeps them after it.
-    const word = this.inOrder ? this.control[CATALOG] : Atomics.load(this.control, CATALOG);
-    return word === this.seen ? word : this.settleSlow();
+    // the words: then atomic ones, which keep them after.
+    if (this.inOrder) {
+      const section = this.control[at];
+      if (this.control[CATALOG] !== this.seen) this.settleSlow();
+      return section;
+    }
+    const section = Atomics.load(this.control, at);
+    if (Atomics.load(this.control, CATALOG) !== this.seen) this.settleSlow();
+    return section;
   }
 
-  /** settle's rare path: waits until no redirect is under way, then catches up with the changes. */
-  private settleSlow(): number {
+  /** settle's rare path: waits until no doubling or halving is under way, then catches up with the changes. */
+  private settleSlow(): void {
     for (let spins = 0; ; spins++) {
       const word = Atomics.load(this.control, CATALOG);
       if ((word & CATALOG_BUSY) === 0) {
@@ -71,7 +79,7 @@ export class SharedWordStore extends WordStore {
           this.pageWords = this.s.pages.words;
           this.seen = word;
         }
-        return word;
+        return;
       }
       if (spins > 1000) this.ctl.backOff(spins, 'a catalog change');
     }
@@ -122,7 +130,8 @@ export class SharedWordStore extends WordStore {
 
   /** One lock-free probe: 0 (value in out) or -1, or RETRY when the probe cannot be trusted. */
   private searchOnce(h: number, kLo: number, kHi: number, out: Uint32Array): number {
-    const started = this.settle();
+    const at = sectionWordAt(h);
+    const started = this.settle(at);
     const e = (h & this.mask) * 2;
     const fileId = this.cat[e];
     const offset = this.cat[e + 1];
@@ -137,8 +146,9 @@ export class SharedWordStore extends WordStore {
     // Even: no writer held the bucket; unchanged: none took it meanwhile, nor redirected.
     if (
       (version & 1) !== 0 ||
+      (started & CATALOG_BUSY) !== 0 ||
       Atomics.load(this.control, stripe) !== version ||
-      Atomics.load(this.control, CATALOG) !== started
+      Atomics.load(this.control, at) !== started
     )
       return RETRY;
     if (j < 0) return -1;
@@ -189,7 +199,8 @@ export class SharedWordStore extends WordStore {
   /** One try of lockKeyBucket: the held value (odd, so never 0), or 0 when it did not get it. */
   private tryLockKeyBucket(h: number): number {
     const control = this.control;
-    const started = this.settle();
+    const at = sectionWordAt(h);
+    const started = this.settle(at);
     const e = (h & this.mask) * 2;
     // Off x86, atomic loads: the bucket a split just published is then seen filled (Catalog.atomicEntries).
     const fileId = this.inOrder ? this.cat[e] : Atomics.load(this.cat, e);
@@ -199,14 +210,15 @@ export class SharedWordStore extends WordStore {
     if (
       this.pageWords[fileId] === undefined || // a page file another thread made: map it first
       (v & 1) !== 0 ||
+      (started & CATALOG_BUSY) !== 0 ||
       Atomics.compareExchange(control, stripe, v, v + 1) !== v
     )
       return 0;
-    // Nothing can redirect entries to or from a locked bucket. If no redirect started since
-    // this thread's view was made (settle), the entry read with its depth still leads to the
-    // key's bucket; otherwise (a doubling, or a split of this bucket before the lock was had)
-    // look again.
-    if (Atomics.load(control, CATALOG) !== started) {
+    // Nothing can redirect entries to or from a locked bucket. If no redirect in the key's
+    // section started since this thread's view was made (settle), the entry read with its depth
+    // still leads to the key's bucket; otherwise (a doubling, or a split of this bucket before
+    // the lock was had) look again.
+    if (Atomics.load(control, at) !== started) {
       SharedControl.release(control, stripe, v + 1, this.inOrder);
       return 0;
     }

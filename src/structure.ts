@@ -130,7 +130,7 @@ export type Redirect = (depth: number, pattern: number, fileId: number, offset: 
  * FORMAT.md, merge: steps 1-4, for bucket X (at catalog pattern `pattern`, local depth d) and its
  * buddy Y (at `buddy`), when Y has depth d too and one of them is empty: the empty one E goes,
  * the other one S stays with depth d-1; `redirect` points E's entries at S. A shared store
- * passes `hold`, which takes the catalog word's shared hold before step 2 and may give up
+ * passes `hold`, which takes the shared hold of E's entries before step 2 and may give up
  * waiting for it (then the merge is abandoned with its record cleared, and the error thrown).
  * Returns E's bucket id, for step 5, or -1 when they cannot merge.
  */
@@ -144,7 +144,7 @@ export function mergePair(
   yFile: number,
   yOffset: number,
   redirect: Redirect,
-  hold?: () => void,
+  hold?: (depth: number, pattern: number) => void,
 ): number {
   const xw = s.pages.words[xFile];
   const yw = s.pages.words[yFile];
@@ -158,7 +158,7 @@ export function mergePair(
   s.meta.beginLog(LogOp.Merge, eFile, eOffset, sFile, sOffset, d, ePattern); // step 1
   if (hold) {
     try {
-      hold();
+      hold(d, ePattern);
     } catch (err) {
       // Nothing was redirected yet: the merge is given up, and its record with it, so that no
       // recovery redoes it over what other threads change in E and S afterwards.

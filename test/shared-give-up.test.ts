@@ -104,7 +104,7 @@ test('a split that gives up waiting to double the catalog gives back the bucket 
   // redirect that never ends.
   const files = new HoldAtFirstPersist(
     (buffer, offset, length) => buffer.length === pageFileSize(16) && offset < pageHeaderSize(16) && length === 4,
-    () => ctl.beginRedirect(),
+    () => ctl.beginRedirect(0, 0), // depth 0: every section
   );
   const worker = new PmEHash({ dir: handle.dir }, files, handle);
 
@@ -112,7 +112,7 @@ test('a split that gives up waiting to double the catalog gives back the bucket 
   expect(files.held).toBe(true);
   expect(error).toMatchObject({ code: 'PMEHASH_DEADLOCK' });
   expect(worker.stats().globalDepth).toBe(0); // the doubling did not happen
-  ctl.endRedirect();
+  ctl.endRedirect(0, 0);
 
   // The same thread goes on: the failed key again, then enough keys for many splits.
   expect(worker.insert({ key: failedKey, value: failedKey })).toBe(0);
