@@ -53,7 +53,8 @@ export class PairCursor {
       const ctl = s.shared;
       // In a shared store: the catalog word and the entry's section word before reading the
       // entry, compared after the bucket is read (as a lookup does); a change of depth brings
-      // this thread's view along. The section is the position's: entry i's, whatever the depth.
+      // this thread's view along. The section is that of the position's keys (reverse32 of it is
+      // their hash): every redirect that may change entry i holds it, whatever the depth.
       const word = ctl ? ctl.catalogWord() : 0;
       const section = ctl ? ctl.sectionWord(reverse32(this.position)) : 0;
       if (ctl && (SharedControl.busy(word) || SharedControl.busy(section))) {

@@ -15,8 +15,9 @@
 //                          a doubling or halving (exclusive, every section), and the bits above
 //                          are an epoch that each hold advances when it ends. A lookup that saw
 //                          no holder, and the same word after its probe, read entries nobody was
-//                          changing. A split changes one section's word, so it sends only the
-//                          lookups of that section's keys round again, not every thread's
+//                          changing. A split of a bucket at depth 5 or more changes one
+//                          section's word, so it sends only the lookups of that section's keys
+//                          round again, not every thread's
 //   catalog word           bit 8 set during a doubling or halving, and an epoch above it that
 //                          each one advances: a thread that sees it change catches up with the
 //                          new depth
@@ -46,8 +47,8 @@ const WAKE_CHECK_MS = 10;
 const LINE = 16;
 // The structure lock's line also holds the words only its holder writes, which change at
 // every split: writing them costs nothing more than taking the lock did, and the line of the
-// numbers every thread reads after each split (GLOBAL_DEPTH's) stays unwritten between
-// doublings and new page files.
+// numbers every split and catch-up reads (GLOBAL_DEPTH's) stays unwritten between doublings and
+// new page files.
 const STRUCTURE_LOCK = 0;
 const ALLOC_CURSOR = 1;
 const NEXT_PAGE = 2; // the page file a thread is making ahead of need, or 0
@@ -273,7 +274,7 @@ export class SharedControl {
     return ((a ^ b) & (LOCK_STRIPES - 1)) === 0;
   }
 
-  // ---- structure lock, catalog lock, redirect counters ---------------------------------------
+  // ---- structure lock, catalog sections, catalog word ----------------------------------------
 
   // The structure lock word: 0 free, HELD, or HELD_WAITED when a thread may be asleep on it
   // (Atomics.wait), in which case the unlock wakes one. Most holds last well under a
@@ -327,7 +328,7 @@ export class SharedControl {
     for (let spins = 0; ; spins++) {
       const w = Atomics.load(this.words, at);
       if ((w & EXCLUSIVE) === 0 && Atomics.compareExchange(this.words, at, w, w + 1) === w) return;
-      if (spins > 1000) this.backOff(spins, 'the catalog lock');
+      if (spins > 1000) this.backOff(spins, 'a catalog section');
     }
   }
 
@@ -358,7 +359,7 @@ export class SharedControl {
     for (let spins = 0; ; spins++) {
       const w = Atomics.load(this.words, at);
       if ((w & (SHARERS | EXCLUSIVE)) === 0 && Atomics.compareExchange(this.words, at, w, w | EXCLUSIVE) === w) return;
-      if (spins > 1000) this.backOff(spins, 'the catalog lock');
+      if (spins > 1000) this.backOff(spins, 'a catalog section');
     }
   }
 

@@ -1,8 +1,8 @@
 // Splits, merges and catalog resizing for a store shared by threads: the steps of structure.ts,
 // in the same persist order (FORMAT.md), under the locks of the control block (FORMAT.md,
-// "Threads"). Lock order: a bucket's stripe, then the structure lock, then the catalog lock;
-// the catalog lock is never held while waiting for the structure lock, and no one waits for a
-// bucket lock while holding anything (a merge only tries its buddy's).
+// "Threads"). Lock order: a bucket's stripe, then the structure lock, then the catalog
+// sections in section order; no section is held while waiting for the structure lock, and no
+// one waits for a bucket lock while holding anything (a merge only tries its buddy's).
 
 import { LogOp } from '../include-types/layout';
 import { filePath, pageFileName } from './files';
@@ -51,7 +51,7 @@ function lockStructureInSync(s: StoreState, ctl: SharedControl): void {
  * Splits the full bucket B at (fileId, offset), reached from catalog index i; the caller holds
  * B's lock. FORMAT.md, split: steps 1-2 under the structure lock (which also counts the two
  * buckets at depth d+1 at once, so that no halving can drop that depth meanwhile), step 5 under
- * the shared catalog lock with the current depth.
+ * the shared hold of the entries' catalog sections, with the current depth.
  */
 export function sharedSplit(s: StoreState, ctl: SharedControl, i: number, fileId: number, offset: number): void {
   const d = s.pages.words[fileId][(offset >>> 2) + DEPTH];
@@ -123,7 +123,7 @@ function giveBackSlot(s: StoreState, ctl: SharedControl, id: number): void {
 }
 
 /**
- * A split that gave up waiting for the catalog (step 5) after logging (step 4): nothing was
+ * A split that gave up waiting for its catalog sections (step 5) after logging (step 4): nothing was
  * redirected, B is as it was, and the new bucket is reached from nowhere. Its record is cleared
  * first: redone by a later recovery, it would split B as it is then, after other threads have
  * changed it (B's lock is given back with the error). Then its slot and its counts go back,
@@ -210,15 +210,19 @@ export function sharedMergeEmpty(s: StoreState, ctl: SharedControl, i: number): 
     let yId = -1;
     let yHeld = 0;
     try {
-      // Under X's lock, the entry must still lead to X, with no redirect under way.
+      // Under X's lock, the entry must still lead to X, with no redirect under way. A bucket in
+      // a page file another thread made since the sync above ends the merging too (it is
+      // optional), rather than being mapped under a lock.
       if (!entryIs(s, ctl, i, xFile, xOffset)) break;
       const xw = s.pages.words[xFile];
+      if (xw === undefined) break;
       const d = xw[(xOffset >>> 2) + DEPTH];
       if (d === 0) break;
       const pattern = i & (pow2(d) - 1);
       const buddy = pattern ^ pow2(d - 1);
       const yFile = s.catalog.fileId(buddy);
       const yOffset = s.catalog.offset(buddy);
+      if (s.pages.words[yFile] === undefined) break;
       yId = lockIdOf(yFile, yOffset);
       if (!ctl.sameStripe(xId, yId)) {
         yHeld = ctl.tryLockBucket(yId);
