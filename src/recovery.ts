@@ -66,58 +66,56 @@ export function recoverStore(dir: string, files: StoreFiles, contents: FolderCon
     for (const log of logs) if (log.slot !== meta.slot) meta.forSlot(meta.buffer, log.slot).endLog();
   }
 
-  // Step 6: the structure. Bucket memory is read once per bucket (at its first entry); later entries use depthOf.
+  // Step 6: the structure, in two passes. The first reads only the catalog and notes, for each
+  // bucket slot, the entries that lead to it (reachedBy). The second reads the buckets reached,
+  // in the order of the files. Read at its first entry instead, in catalog order, each bucket
+  // cost a random access into the pages: this step took 110-150 ms of a 220w store's reopen,
+  // and takes about 60 now (reopen 0.141-0.157 s -> 0.090-0.111 s, 7 alternating opens).
   const slots = pages.pageCount * header.bucketsPerPage;
-  const refs = new Int32Array(slots);
-  const first = new Int32Array(slots).fill(-1);
-  const depthOf = new Uint8Array(slots);
+  const reach = reachedBy(catalog, pages, header.catalogSize, slots);
   const bucketsAtDepth = new Int32Array(MAX_GLOBAL_DEPTH + 2);
-  const cw = catalog.words;
   let keys = 0;
-  for (let i = 0; i < header.catalogSize; i++) {
-    const fileId = cw[2 * i];
-    const offset = cw[2 * i + 1];
-    const id = pages.bucketId(fileId, offset);
-    if (first[id] < 0) {
-      const w = pages.words[fileId];
-      const b = offset >>> 2;
-      const depth = w[b + DEPTH];
-      if (depth > header.globalDepth) {
-        throw new PmEHashCorruptError(
-          pageFileName(fileId),
-          `bucket at offset ${offset} has local depth ${depth} (global depth ${header.globalDepth})`,
-          { dir },
-        );
-      }
-      if (!checksumHolds(w, b)) {
-        throw new PmEHashCorruptError(
-          pageFileName(fileId),
-          `bucket at offset ${offset}: checksum of its kv slots does not match`,
-          { dir },
-        );
-      }
-      first[id] = i;
-      depthOf[id] = depth;
-      bucketsAtDepth[depth]++;
-      keys += popcount(w[b + BITMAP] & USED);
-    } else if (((first[id] ^ i) & (pow2(depthOf[id]) - 1)) !== 0) {
-      throw new PmEHashCorruptError(
-        CATALOG_FILE,
-        `entries ${first[id]} and ${i} share a bucket of local depth ${depthOf[id]}`,
-        { dir },
-      );
-    }
-    refs[id]++;
-  }
   for (let id = 0; id < slots; id++) {
-    if (first[id] >= 0 && refs[id] !== pow2(header.globalDepth - depthOf[id])) {
-      const where = `${pageFileName(pages.fileIdOfBucket(id))}@${pages.offsetOfBucket(id)}`;
+    const r = REACH_FIELDS * id;
+    const refs = reach[r + REFS];
+    if (refs === 0) continue;
+    const fileId = pages.fileIdOfBucket(id);
+    const offset = pages.offsetOfBucket(id);
+    const w = pages.words[fileId];
+    const b = offset >>> 2;
+    const depth = w[b + DEPTH];
+    if (depth > header.globalDepth) {
       throw new PmEHashCorruptError(
-        CATALOG_FILE,
-        `bucket ${where} of local depth ${depthOf[id]} is reached from ${refs[id]} entries, expected ${pow2(header.globalDepth - depthOf[id])}`,
+        pageFileName(fileId),
+        `bucket at offset ${offset} has local depth ${depth} (global depth ${header.globalDepth})`,
         { dir },
       );
     }
+    if (!checksumHolds(w, b)) {
+      throw new PmEHashCorruptError(
+        pageFileName(fileId),
+        `bucket at offset ${offset}: checksum of its kv slots does not match`,
+        { dir },
+      );
+    }
+    const first = reach[r + FIRST];
+    if ((reach[r + SPREAD] & (pow2(depth) - 1)) !== 0) {
+      const other = entryOfOtherPattern(catalog, header.catalogSize, fileId, offset, first, depth);
+      throw new PmEHashCorruptError(
+        CATALOG_FILE,
+        `entries ${first} and ${other} share a bucket of local depth ${depth}`,
+        { dir },
+      );
+    }
+    if (refs !== pow2(header.globalDepth - depth)) {
+      throw new PmEHashCorruptError(
+        CATALOG_FILE,
+        `bucket ${pageFileName(fileId)}@${offset} of local depth ${depth} is reached from ${refs} entries, expected ${pow2(header.globalDepth - depth)}`,
+        { dir },
+      );
+    }
+    bucketsAtDepth[depth]++;
+    keys += popcount(w[b + BITMAP] & USED);
   }
 
   // Step 7: page bitmaps and free list.
@@ -126,7 +124,7 @@ export function recoverStore(dir: string, files: StoreFiles, contents: FolderCon
   for (let id = 0; id < slots; id++) {
     const fileId = pages.fileIdOfBucket(id);
     const slot = id % header.bucketsPerPage;
-    const used = first[id] >= 0;
+    const used = reach[REACH_FIELDS * id + REFS] > 0;
     if (pages.isUsed(fileId, slot) !== used) {
       pages.setUsed(fileId, slot, used);
       repairedBits++;
@@ -299,4 +297,44 @@ function redo(log: LogRecord, header: EhashMetadata, catalog: Catalog, pages: Da
     case LogOp.Metadata:
       break; // parseMetadata already took maxFileId and globalDepth from the record
   }
+}
+
+/**
+ * Fields of reachedBy's answer for each bucket slot, padded to 16 bytes so that a slot's fields
+ * share a cache line: the first entry that leads to it, how many entries do, and the OR of
+ * (entry XOR first) over them, whose low d bits are 0 exactly when every entry that leads to it
+ * has the first one's low d bits.
+ */
+const REACH_FIELDS = 4;
+const FIRST = 0;
+const REFS = 1;
+const SPREAD = 2;
+
+/** Step 6's first pass: for each bucket slot, the entries of the catalog's `size` that lead to it (REACH_FIELDS). */
+function reachedBy(catalog: Catalog, pages: DataPages, size: number, slots: number): Int32Array {
+  const reach = new Int32Array(REACH_FIELDS * slots);
+  const cw = catalog.words;
+  for (let i = 0; i < size; i++) {
+    const r = REACH_FIELDS * pages.bucketId(cw[2 * i], cw[2 * i + 1]);
+    if (reach[r + REFS] === 0) reach[r + FIRST] = i;
+    reach[r + REFS]++;
+    reach[r + SPREAD] |= reach[r + FIRST] ^ i;
+  }
+  return reach;
+}
+
+/** An entry that leads to bucket (fileId, offset) and differs from entry `first` in its low `depth` bits. */
+function entryOfOtherPattern(
+  catalog: Catalog,
+  size: number,
+  fileId: number,
+  offset: number,
+  first: number,
+  depth: number,
+): number {
+  for (let i = 0; i < size; i++) {
+    if (catalog.fileId(i) === fileId && catalog.offset(i) === offset && ((first ^ i) & (pow2(depth) - 1)) !== 0)
+      return i;
+  }
+  return -1;
 }
