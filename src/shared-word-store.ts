@@ -2,8 +2,8 @@
 // and persist order as word-store.ts, with Dash's discipline. A lookup takes no lock and writes
 // nothing shared: it reads its catalog section's word and its bucket's version before probing
 // and again after, and starts over when either moved. A write locks its bucket's stripe, checks
-// that the key's catalog entry still leads there, and bumps the version as it unlocks. A full bucket
-// splits under its lock; an emptied one is merged after its lock is released, if it can be.
+// that the key's catalog entry still leads there, and bumps the version as it unlocks. A full
+// bucket splits under its lock; an emptied one is merged after its lock is released, if it can be.
 // Each thread counts its inserts and removes in its own slot of the control block.
 
 import { BUCKET_FULL_BITMAP } from '../include-types/layout';
