@@ -121,6 +121,21 @@ test.each<[string, (dir: string) => void, string, RegExp]>([
     /local depth 40/,
   ],
   [
+    'local depth lowered by one',
+    (d) => {
+      // Its entries still share their low bits, but the bucket now claims twice as many.
+      const b = fs.readFileSync(catalog(d));
+      const [fileId, offset] = [b.readUInt32LE(0), b.readUInt32LE(4)];
+      const page = fs.readFileSync(path.join(d, String(fileId)));
+      const depth = page.readUInt32LE(offset + BUCKET_LOCAL_DEPTH_OFFSET);
+      expect(depth).toBeGreaterThan(0);
+      page.writeUInt32LE(depth - 1, offset + BUCKET_LOCAL_DEPTH_OFFSET);
+      fs.writeFileSync(path.join(d, String(fileId)), page);
+    },
+    'pm_ehash_catalog',
+    /of local depth \d+ is reached from \d+ entries, expected \d+/,
+  ],
+  [
     'missing metadata',
     (d) => fs.rmSync(meta(d)),
     'pm_ehash_metadata',
