@@ -53,17 +53,18 @@ export class PairCursor {
       const ctl = s.shared;
       // In a shared store: the catalog word and the entry's section word before reading the
       // entry, compared after the bucket is read (as a lookup does); a change of depth brings
-      // this thread's view along. The section is that of the position's keys (reverse32 of it is
-      // their hash): every redirect that may change entry i holds it, whatever the depth.
+      // this thread's view along. The section is that of the position's keys (`hash`): every
+      // redirect that may change entry i holds it, whatever the depth.
+      const hash = reverse32(this.position);
       const word = ctl ? ctl.catalogWord() : 0;
-      const section = ctl ? ctl.sectionWord(reverse32(this.position)) : 0;
+      const section = ctl ? ctl.sectionWord(hash) : 0;
       if (ctl && (SharedControl.busy(word) || SharedControl.busy(section))) {
         spins = lookAgain(ctl, spins);
         continue;
       }
       if (ctl && s.globalDepth !== ctl.globalDepth) syncWithControl(s, ctl);
       const mask = pow2(s.globalDepth) - 1;
-      const i = reverse32(this.position) & mask;
+      const i = hash & mask;
       const fileId = s.catalog.fileId(i);
       const w = s.pages.words[fileId];
       const b = s.catalog.offset(i) >>> 2;
@@ -88,7 +89,7 @@ export class PairCursor {
         ctl &&
         ((held === 0 && ctl.version(lockId) !== version) ||
           ctl.catalogWord() !== word ||
-          ctl.sectionWord(reverse32(this.position)) !== section)
+          ctl.sectionWord(hash) !== section)
       ) {
         spins = lookAgain(ctl, spins);
         continue;
