@@ -123,10 +123,10 @@ function giveBackSlot(s: StoreState, ctl: SharedControl, id: number): void {
 }
 
 /**
- * A split that gave up waiting for its catalog sections (step 5) after logging (step 4): nothing was
- * redirected, B is as it was, and the new bucket is reached from nowhere. Its record is cleared
- * first: redone by a later recovery, it would split B as it is then, after other threads have
- * changed it (B's lock is given back with the error). Then its slot and its counts go back,
+ * A split that gave up waiting for its catalog sections (step 5) after logging (step 4): nothing
+ * was redirected, B is as it was, and the new bucket is reached from nowhere. Its record is
+ * cleared first: redone by a later recovery, it would split B as it is then, after other threads
+ * have changed it (B's lock is given back with the error). Then its slot and its counts go back,
  * unless the structure lock cannot be had either (a thread died holding it: the store must be
  * reopened, and recovery counts afresh).
  */
@@ -280,8 +280,8 @@ function halveUnusedLevelsShared(s: StoreState, ctl: SharedControl): void {
  * merge that believed it would point the wrong entries at the survivor.
  */
 function entryIs(s: StoreState, ctl: SharedControl, i: number, fileId: number, offset: number): boolean {
-  if (SharedControl.busy(ctl.catalogWord()) || SharedControl.busy(ctl.sectionWord(i))) return false;
-  if (ctl.globalDepth !== s.globalDepth) return false;
+  const steady = !SharedControl.busy(ctl.catalogWord()) && !SharedControl.busy(ctl.sectionWord(i));
+  if (!steady || ctl.globalDepth !== s.globalDepth) return false;
   const e = i & (pow2(s.globalDepth) - 1);
   return s.catalog.fileId(e) === fileId && s.catalog.offset(e) === offset;
 }

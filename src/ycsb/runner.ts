@@ -133,9 +133,9 @@ export function runGroups(
     for (let from = groupStart[g]; from < end; from += CHUNK) {
       const to = Math.min(from + CHUNK, end);
       for (let i = from; i < to; i++) {
-        // Batches start at multiples of BATCH, as before groups: the loop stays as short. A group
-        // starting elsewhere runs its first few operations without prefetch. A batch may run on
-        // into the group's next chunk.
+        // Batches start at multiples of BATCH, which keeps the loop short: a group starting
+        // elsewhere runs its first few operations without prefetch. A batch may run on into the
+        // group's next chunk.
         if ((i & (BATCH - 1)) === 0) sink ^= words.prefetchWords(keyLo, keyHi, i, Math.min(i + BATCH, end));
         const lo = keyLo[i] | 0; // as int32 bits: V8 keeps them in registers (see word-store.ts)
         const hi = keyHi[i] | 0;
