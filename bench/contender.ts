@@ -6,7 +6,6 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { open as openLmdb } from 'lmdb';
 import { PmEHash } from '../src';
 import { ExpectationTable, judgeRead as judge, type ReadExpectations } from '../src/ycsb/expectations';
 import { parseWorkloadFile } from '../src/ycsb/parser';
@@ -222,7 +221,20 @@ function bufferKeys(w: Workload): { keys: Buffer[]; complements: Buffer[] } {
   return { keys, complements };
 }
 
+type LmdbOpen = (typeof import('lmdb'))['open'];
+
+/**
+ * lmdb, loaded only by the lmdb contenders. Imported at the top, it was loaded into every
+ * contender's process, and PmEHash's peak RSS on 220w was 1-2.5 MB higher (3 runs each).
+ */
+function loadLmdb(): LmdbOpen {
+  // Not import(): TypeScript then reads lmdb's ESM typings, which it rejects (export =).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('lmdb') as typeof import('lmdb')).open;
+}
+
 function runLmdb(
+  openLmdb: LmdbOpen,
   load: Workload,
   run: Workload,
   le: ReadExpectations,
@@ -328,10 +340,10 @@ async function main(): Promise<void> {
       result = runMap(load, run, le, re);
       break;
     case 'lmdb-per-op':
-      result = runLmdb(load, run, le, re, dir, false);
+      result = runLmdb(loadLmdb(), load, run, le, re, dir, false);
       break;
     case 'lmdb-per-phase':
-      result = runLmdb(load, run, le, re, dir, true);
+      result = runLmdb(loadLmdb(), load, run, le, re, dir, true);
       break;
     case 'c-same-layout':
       throw new Error('c-same-layout is the program compiled from bench/same-layout.c (see bench/measure.ts)');
