@@ -94,11 +94,17 @@ export function findKey(w: Uint32Array, b: number, lo: number, hi: number): numb
     (isZero(w[k + 13] ^ lo) << 13) |
     (isZero(w[k + 14] ^ lo) << 14);
   match &= w[b + BITMAP] & USED;
-  while (match !== 0) {
-    const low = match & -match;
-    const j = 31 - Math.clz32(low);
+  // The first match is checked on every probe, also when there is none: then j is -1 and the
+  // word read is the bucket's depth, and -1 is the answer whether it equals hi or not. Were it
+  // checked only when a low half matched, the load phase (all its keys new) would never run
+  // that code, and V8 would throw away the optimized findKey at the run phase's first READ.
+  let low = match & -match;
+  let j = 31 - Math.clz32(low);
+  if ((w[b + KEY_HI + j] | 0) === (hi | 0)) return j;
+  for (match ^= low; match !== 0; match ^= low) {
+    low = match & -match; // another slot with the same low half: rare
+    j = 31 - Math.clz32(low);
     if ((w[b + KEY_HI + j] | 0) === (hi | 0)) return j;
-    match ^= low;
   }
   return -1;
 }

@@ -61,6 +61,32 @@ test('keys that share a low or a high half stay distinct, including low halves w
   store.close();
 });
 
+test('a key whose high half equals its bucket\'s local depth is found only when stored', () => {
+  // A probe with no low-half match reads the word before the high halves, the local depth
+  // (bucket.ts, findKey): such a key must still be absent until inserted, and then found.
+  const store = new PmEHash({ dir: tempDir('depth-hi') });
+  const out: { value?: bigint } = {};
+  const key = (hi: number, lo: number) => (BigInt(hi) << 32n) | BigInt(lo);
+  for (let hi = 0; hi < 12; hi++) expect(store.search(key(hi, 7), out)).toBe(-1); // depth 0 everywhere
+  for (let i = 0; i < 3000; i++) expect(store.insert({ key: key(i % 12, 1000 + i), value: BigInt(i) })).toBe(0);
+  expect(store.stats().globalDepth).toBeGreaterThan(4);
+  for (let hi = 0; hi < 12; hi++) {
+    expect(store.search(key(hi, 7), out)).toBe(-1);
+    expect(store.insert({ key: key(hi, 7), value: BigInt(hi) })).toBe(0);
+  }
+  for (let hi = 0; hi < 12; hi++) {
+    expect(store.search(key(hi, 7), out)).toBe(0);
+    expect(out.value).toBe(BigInt(hi));
+  }
+  for (let i = 0; i < 3000; i++) {
+    expect(store.search(key(i % 12, 1000 + i), out)).toBe(0);
+    expect(out.value).toBe(BigInt(i));
+  }
+  expect(store.stats().keys).toBe(3012);
+  expect(store.check()).toEqual([]);
+  store.close();
+});
+
 test.each([
   ['negative number', -1, RangeError],
   ['negative bigint', -1n, RangeError],
