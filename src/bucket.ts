@@ -94,13 +94,15 @@ export function findKey(w: Uint32Array, b: number, lo: number, hi: number): numb
     (isZero(w[k + 13] ^ lo) << 13) |
     (isZero(w[k + 14] ^ lo) << 14);
   match &= w[b + BITMAP] & USED;
-  // The first match is checked on every probe, also when there is none: then j is -1 and the
-  // word read is the bucket's depth, and -1 is the answer whether it equals hi or not. Were it
-  // checked only when a low half matched, the load phase (all its keys new) would never run
-  // that code, and V8 would throw away the optimized findKey at the run phase's first READ.
+  // The first match is checked on every probe, also when there is none: then j is -1, hi is
+  // compared with the bitmap word (line 0, read already) instead of a high half, and -1 is the
+  // answer either way. Were that code run only when a low half matched, the load phase (all
+  // its keys new) would never run it, and V8 would throw the optimized findKey away at the run
+  // phase's first READ.
   let low = match & -match;
   let j = 31 - Math.clz32(low);
-  if ((w[b + KEY_HI + j] | 0) === (hi | 0)) return j;
+  const hiAt = b + KEY_HI + j;
+  if ((w[j < 0 ? b + BITMAP : hiAt] | 0) === (hi | 0)) return j;
   for (match ^= low; match !== 0; match ^= low) {
     low = match & -match; // another slot with the same low half: rare
     j = 31 - Math.clz32(low);

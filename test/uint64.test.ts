@@ -1,6 +1,8 @@
 // Keys and values are exact uint64: edge values round-trip, bad ones are refused untouched.
 
+import { BUCKET_SIZE } from '../include-types/layout';
 import { PmEHash } from '../src';
+import { BITMAP, DEPTH, findKey, KEY_HI, KEY_LO } from '../src/bucket';
 import { removeTempDirs, snapshot, tempDir } from './helpers/temp';
 
 afterAll(removeTempDirs);
@@ -61,9 +63,9 @@ test('keys that share a low or a high half stay distinct, including low halves w
   store.close();
 });
 
-test('a key whose high half equals its bucket\'s local depth is found only when stored', () => {
-  // A probe with no low-half match reads the word before the high halves, the local depth
-  // (bucket.ts, findKey): such a key must still be absent until inserted, and then found.
+test("a key whose high half equals its bucket's bitmap word or depth is found only when stored", () => {
+  // A probe with no low-half match compares the high half with the bitmap word (bucket.ts,
+  // findKey): such a key must still be absent until inserted, and then found.
   const store = new PmEHash({ dir: tempDir('depth-hi') });
   const out: { value?: bigint } = {};
   const key = (hi: number, lo: number) => (BigInt(hi) << 32n) | BigInt(lo);
@@ -85,6 +87,29 @@ test('a key whose high half equals its bucket\'s local depth is found only when 
   expect(store.stats().keys).toBe(3012);
   expect(store.check()).toEqual([]);
   store.close();
+});
+
+test('findKey answers the used slot holding the key, also among slots that share a low half', () => {
+  const w = new Uint32Array(BUCKET_SIZE / 4);
+  const put = (j: number, lo: number, hi: number) => {
+    w[KEY_LO + j] = lo;
+    w[KEY_HI + j] = hi;
+    w[BITMAP] |= 1 << j;
+  };
+  w[DEPTH] = 3;
+  expect(findKey(w, 0, 5, 0)).toBe(-1); // no slot used: the bitmap word (0) equals hi
+  expect(findKey(w, 0, 5, 3)).toBe(-1); // nor is the depth word a high half
+  put(3, 5, 1);
+  put(9, 5, 0xffffffff);
+  put(14, 0x80000000, 2);
+  expect(findKey(w, 0, 5, 1)).toBe(3);
+  expect(findKey(w, 0, 5, 0xffffffff)).toBe(9); // the first low-half match is not the key
+  expect(findKey(w, 0, 5, -1)).toBe(9); // the same bits as an int32
+  expect(findKey(w, 0, 0x80000000, 2)).toBe(14);
+  expect(findKey(w, 0, 5, 2)).toBe(-1);
+  expect(findKey(w, 0, 6, w[BITMAP])).toBe(-1); // no low half matches; hi equals the bitmap word
+  w[BITMAP] &= ~(1 << 9);
+  expect(findKey(w, 0, 5, 0xffffffff)).toBe(-1); // an unused slot holds nothing
 });
 
 test.each([
