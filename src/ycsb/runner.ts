@@ -54,11 +54,10 @@ export interface YcsbOptions {
   progress?: boolean;
 }
 
-const CHUNK = 1 << 16;
 /** Operations whose buckets are prefetched together (see PmEHash.prefetchWords). */
 const BATCH = 8;
-/** Batches between two updates of the progress bar. */
-const BATCHES_PER_UPDATE = CHUNK / BATCH;
+/** Batches between two updates of the progress bar (65,536 operations). */
+const BATCHES_PER_UPDATE = (1 << 16) / BATCH;
 /** Where runGroups leaves the XOR of its prefetch loads (an observable store keeps them alive). */
 export let prefetchSink = 0;
 
@@ -126,6 +125,7 @@ export function runGroups(
   const started = process.hrtime.bigint();
   const done = runClaimed(groups, claims, words, reads, at, bar);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  bar.update(done);
   bar.stop();
   prefetchSink = at.sink;
   return { ops: done, failed: at.failed, seconds };
@@ -135,10 +135,11 @@ export function runGroups(
  * runGroups' loop: claims groups and runs them batch by batch; returns the operations run. A
  * function of its own, with nothing but the loop: V8 compiles a loop that runs for long while it
  * runs (on-stack replacement), and throws that code away when a line it had not seen run before
- * does (the end of the first chunk or group, the run phase's new calls). A small loop is quick
- * to compile again, and meanwhile the batches still run in runBatch's optimized code. (Against
- * the loop in runGroups, 220w, 9 interleaved rounds: 2 threads' run phase 1.19x (0.84-1.36),
- * load 0.99x; 1 worker thread 1.01x and 1.05x; 1000w, 5 rounds, 2 threads: load 1.07x, run 1.03x.)
+ * does (the claim of a second group, a progress update, the end of the phase). A small loop is
+ * quick to compile again, and meanwhile the batches still run in runBatch's optimized code.
+ * (Against the loop in runGroups, 220w, 9 interleaved rounds: 2 threads' run phase 1.19x
+ * (0.84-1.36), load 0.99x; 1 worker thread 1.01x and 1.05x; 1000w, 5 rounds, 2 threads: load
+ * 1.07x, run 1.03x.)
  */
 function runClaimed(
   groups: Groups,
@@ -152,7 +153,7 @@ function runClaimed(
   const groupCount = groupStart.length - 1;
   const out = new Uint32Array(2);
   let done = 0;
-  let untilUpdate = 1; // batches until the progress bar is updated: the first one, then every chunk
+  let untilUpdate = 1; // batches to the next progress update: 1, then BATCHES_PER_UPDATE
   for (;;) {
     const g = Atomics.add(claims, 0, 1);
     if (g >= groupCount) return done;
@@ -183,14 +184,15 @@ interface BatchState {
 
 /**
  * Runs operations [from, to) of `w`, at most one prefetch batch, after touching their buckets
- * (PmEHash.prefetchWords). A function of its own rather than the body of runGroups' loop: a
+ * (PmEHash.prefetchWords). A function of its own rather than the body of the phase's loop: a
  * phase calls it every few operations, so a version V8 optimizes anew serves the very next call.
- * With the loop in runGroups, which a phase calls once, the run phase's first READ threw the
- * optimized loop away (the load phase never read), and the phase went on unoptimized while V8
- * compiled the whole loop twice over (--trace-opt: about 15 ms each, of a 220w run phase of
- * 85-135 ms). Measured on 220w, cold processes, against the loop in runGroups: run phase 1.07x
- * and 1.10x on the main thread (two sets of 9 rounds), 1.10x on 1 worker thread and 1.15x on 2;
- * load phase 0.98-1.06x.
+ * With the operations in the body of a loop that a phase ran in one call, the run phase's first
+ * READ threw the optimized loop away (the load phase never read), and the phase went on
+ * unoptimized while V8 compiled the whole loop twice over (--trace-opt: about 15 ms each, of a
+ * 220w run phase of 85-135 ms). Measured on 220w, cold processes, against that loop: run phase
+ * 1.07x and 1.10x on the main thread (two sets of 9 rounds), 1.10x on 1 worker thread and 1.15x
+ * on 2; load phase 0.98-1.06x. Its arguments are positional, with no object to gather them:
+ * nothing is allocated per call.
  */
 function runBatch(
   words: WordStore,
