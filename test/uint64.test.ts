@@ -69,7 +69,8 @@ test("a key whose high half equals its bucket's bitmap word or depth is found on
   const store = new PmEHash({ dir: tempDir('depth-hi') });
   const out: { value?: bigint } = {};
   const key = (hi: number, lo: number) => (BigInt(hi) << 32n) | BigInt(lo);
-  for (let hi = 0; hi < 12; hi++) expect(store.search(key(hi, 7), out)).toBe(-1); // depth 0 everywhere
+  // Empty: the one bucket's bitmap word and depth are 0, and hi = 0 equals them.
+  for (let hi = 0; hi < 12; hi++) expect(store.search(key(hi, 7), out)).toBe(-1);
   for (let i = 0; i < 3000; i++) expect(store.insert({ key: key(i % 12, 1000 + i), value: BigInt(i) })).toBe(0);
   expect(store.stats().globalDepth).toBeGreaterThan(4);
   for (let hi = 0; hi < 12; hi++) {
