@@ -343,7 +343,8 @@ function countsOff(
   throw new Error('countsOff: every bucket has its share'); // unreachable when the shares are off
 }
 
-/** An entry that leads to bucket (fileId, offset) and differs from entry `first` in its low `depth` bits. */ function entryOfOtherPattern(
+/** An entry that leads to bucket (fileId, offset) and differs from entry `first` in its low `depth` bits. */
+function entryOfOtherPattern(
   catalog: Catalog,
   size: number,
   fileId: number,

@@ -64,11 +64,11 @@ const EPOCH = 0x200; // catalog and section words: one end of a hold
  * Catalog sections: entry i is in section i mod SECTIONS, a key of hash h in section h mod
  * SECTIONS, its entry's when the depth is SECTION_BITS or more (below that, every redirect that
  * may change its entry holds the key's section too: FORMAT.md, "Threads"). 64 lines of the
- * control block, so that two threads' splits seldom touch the same one. With one catalog word for every redirect instead, each thread of a
- * 2-thread 220w load caught up with the other's splits about 170,000 times and retried 6,000-
- * 10,800 bucket locks; with sections, about 20 times (the doublings) and 700-800. On 2 cores
- * the OPS stayed the same (9 interleaved rounds: load 0.99x, 0.84-1.15; run 1.00x); the
- * retries grow with the number of threads that split.
+ * control block, so that two threads' splits seldom touch the same one. With one catalog word
+ * for every redirect instead, each thread of a 2-thread 220w load caught up with the other's
+ * splits about 170,000 times and retried 6,000-10,800 bucket locks; with sections, about 20
+ * times (the doublings) and 700-800. On 2 cores the OPS stayed the same (9 interleaved rounds:
+ * load 0.99x, 0.84-1.15; run 1.00x); the retries grow with the number of threads that split.
  */
 const SECTION_BITS = 6;
 export const SECTIONS = 1 << SECTION_BITS;
@@ -333,7 +333,10 @@ export class SharedControl {
     }
   }
 
-  /** Ends a redirect begun with the same depth and pattern: one sharer less in each section, and its epoch advances (in one add). */
+  /**
+   * Ends a redirect begun with the same depth and pattern: one sharer less in each of its
+   * sections, and the section's epoch advances (in one add).
+   */
   endRedirect(depth: number, pattern: number): void {
     const step = sectionStep(depth);
     for (let c = pattern & (SECTIONS - 1); c < SECTIONS; c += step)
