@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { ReadReport } from '../src/ycsb/expectations';
 import { prepareWorkload, type PhaseReport } from '../src/ycsb/runner';
-import { dealPhases, driveWorkers, next, PHASE_WORKER } from '../src/ycsb/thread-runner';
+import { closeWorkers, dealPhases, driveWorkers, next, PHASE_WORKER } from '../src/ycsb/thread-runner';
 
 export async function runIndependentStores(
   loadFile: string,
@@ -33,6 +33,7 @@ export async function runIndependentStores(
     await Promise.all(workers.map(next)); // 'ready': every store is open
     const reads: ReadReport = { found: 0, missed: 0, mismatched: 0 };
     const [load, run] = await driveWorkers(workers, gate, dealPhases(prepared, threads), reads, 'fixed');
+    await closeWorkers(workers);
     return { load, run, reads };
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));

@@ -163,6 +163,42 @@ test('pmehash ycsb --threads 2 deals the operations to two threads and still che
   reopened.close();
 });
 
+test('a warm-up runs on a scratch store that is then removed: the measured phases and their READ judgements are untouched', () => {
+  const spec = findWorkload('1w-rw-50-50')!;
+  const wl = tempDir('wl-warm');
+  generateWorkload(wl, spec, 1);
+  const dir = tempDir('ycsb-warm');
+  const report = runYcsb({ loadFile: loadFile(wl, spec), runFile: runFile(wl, spec), dir, warmUp: 4_000, check: true });
+  expect(report.warmUp).toBe(4_000);
+  // Had the warm-up written into the measured store, 4,000 of its inserts would have failed.
+  expect(report.load).toMatchObject({ ops: 10_000, failed: 0 });
+  expect(report.run.failed).toBe(0);
+  // Its run phase finds only the keys of its 4,000 inserts: none of those misses is counted.
+  expect(report.reads).toEqual({ found: report.run.mix.READ, missed: 0, mismatched: 0 });
+  expect(report.stats.keys).toBe(10_000);
+  expect(report.problems).toEqual([]);
+  expect(fs.existsSync(`${dir}.warm-up`)).toBe(false);
+  expect(formatReport(report)).toContain('warm-up   the first 4,000 operations of each phase ran on a scratch store');
+  const cold = runYcsb({ loadFile: loadFile(wl, spec), runFile: runFile(wl, spec), dir });
+  expect(cold.warmUp).toBeUndefined();
+  expect(formatReport(cold)).not.toContain('warm-up');
+});
+
+test('pmehash ycsb --threads 2 --warm-up: the threads warm up together on a scratch store, then run the measured phases', () => {
+  const { child, dir } = ycsbOn1w('ycsb-threads-warm', ['--threads', '2', '--warm-up', '3000']);
+  expect(child.stderr).toBe('');
+  expect(child.status).toBe(0);
+  const report = JSON.parse(child.stdout);
+  expect(report.warmUp).toBe(3_000);
+  expect(report.load.perThread[0] + report.load.perThread[1]).toBe(10_000);
+  expect(report.load.failed).toBe(0);
+  expect(report.reads).toEqual({ found: 500, missed: 0, mismatched: 0 });
+  expect(report.problems).toEqual([]);
+  expect(report.stats.keys).toBe(10_000);
+  expect(fs.existsSync(`${dir}.warm-up`)).toBe(false);
+  expect(fs.existsSync(`${dir}-1-thread.warm-up`)).toBe(false); // the one-thread run's, for the speed-up
+});
+
 test("dealGroups: each group holds exactly its keys' operations and READ expectations, in file order", () => {
   // 3,000 keys, each met 2 or 3 times with varied operations: a key's operations must stay in
   // one group and in file order, or its READs could not be judged.

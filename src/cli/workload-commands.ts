@@ -65,6 +65,12 @@ export function registerWorkloadCommands(program: Command): void {
     .option('--check', 'run the full consistency check at the end', false)
     .option('--json', 'print one JSON object instead of the table', false)
     .option('-t, --threads <n>', 'worker threads sharing the store (1: the calling thread alone)', threadCount, 1)
+    .option(
+      '--warm-up <n>',
+      'first run the first n operations of each phase on a scratch store, so that V8 has compiled the code before the clocks start (reported as such)',
+      integer,
+      0,
+    )
     .action(
       async (opts: {
         workload?: string;
@@ -76,6 +82,7 @@ export function registerWorkloadCommands(program: Command): void {
         check: boolean;
         json: boolean;
         threads: number;
+        warmUp: number;
       }) => {
         let { load, run } = opts;
         if (opts.workload) {
@@ -95,6 +102,7 @@ export function registerWorkloadCommands(program: Command): void {
           durability: opts.durability,
           check: opts.check,
           progress: !opts.json,
+          warmUp: opts.warmUp,
         };
         let report;
         if (opts.threads > 1) {

@@ -3,7 +3,8 @@
 // store of its own in workerData.dir). Then for each phase it is sent (the phase's operations
 // dealt into groups, and a claim counter) it says it is armed, waits at the start gate with the
 // others, runs the groups it claims (runGroups), and answers with the operations it ran,
-// its READ judgements and the moment it finished.
+// its READ judgements and the moment it finished. After a warm-up on a scratch store, it is
+// told to attach to the measured one instead.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { PmEHash } from '../pm-ehash';
@@ -16,6 +17,13 @@ export interface PhaseOrder {
   /** The next unclaimed group (runner.ts, runGroups). */
   claims: Int32Array;
   label: string;
+  /** The start gate's value that starts this phase. */
+  gate: number;
+}
+
+/** Leave the store this thread is on (closing its handle) and attach to another; answered by 'ready'. */
+export interface AttachOrder {
+  attach: ShareHandle;
 }
 
 export interface PhaseAnswer {
@@ -30,22 +38,30 @@ export interface PhaseAnswer {
 const { handle, dir, gate } = workerData as { handle?: ShareHandle; dir?: string; gate: SharedArrayBuffer };
 const start = new Int32Array(gate);
 const port = parentPort!;
-const store = handle ? PmEHash.attach(handle) : freshStore(dir!, 'process');
-let round = 0;
+/** The store this thread is on: none until its first AttachOrder when it is started with neither. */
+let store: PmEHash | undefined = handle ? PmEHash.attach(handle) : dir ? freshStore(dir, 'process') : undefined;
 port.postMessage('ready');
 
-port.on('message', (order: PhaseOrder | 'close') => {
+port.on('message', (order: PhaseOrder | AttachOrder | 'close') => {
   if (order === 'close') {
-    store.close();
+    store?.close();
     port.postMessage('closed');
     port.close();
     return;
   }
-  round++;
+  if ('attach' in order) {
+    store?.close();
+    store = PmEHash.attach(order.attach);
+    port.postMessage('ready');
+    return;
+  }
   port.postMessage('armed');
-  Atomics.wait(start, 0, round - 1); // released together: the runner sets the gate to `round`
+  // Released together: the runner raises the gate to order.gate.
+  for (let seen = Atomics.load(start, 0); seen < order.gate; seen = Atomics.load(start, 0))
+    Atomics.wait(start, 0, seen);
   const reads: ReadReport = { found: 0, missed: 0, mismatched: 0 };
   try {
+    if (!store) throw new Error('a phase was sent to a worker on no store');
     const { ops, failed } = runGroups(store, order.groups, order.claims, reads, order.label, false);
     const answer: PhaseAnswer = {
       ops,

@@ -22,6 +22,11 @@ export function formatReport(r: YcsbReport): string {
   const lines = [
     `pmehash YCSB  load ${r.files.load}  run ${r.files.run}`,
     `store ${r.dir} (durability ${r.durability}${r.threads > 1 ? `, ${r.threads} worker threads` : ''})`,
+    ...(r.warmUp
+      ? [
+          `warm-up   the first ${int(r.warmUp)} operations of each phase ran on a scratch store before the clocks: V8 had compiled the code (without --warm-up, the figures are a cold process's)`,
+        ]
+      : []),
     '',
     table([
       ['phase', 'ops', 'seconds', 'ops/s', ...OP_NAMES, 'failed'],

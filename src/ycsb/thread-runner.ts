@@ -11,12 +11,18 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { fmix32 } from '../hash';
 import type { ReadReport } from './expectations';
-import type { PhaseAnswer, PhaseOrder } from './phase-worker';
+import type { PmEHash } from '../pm-ehash';
+import type { ShareHandle } from '../shared-control';
+import type { AttachOrder, PhaseAnswer, PhaseOrder } from './phase-worker';
 import {
   finishReport,
   freshStore,
   mixOf,
   prepareWorkload,
+  removeScratch,
+  warmUpDir,
+  warmUpReads,
+  warmUpWorkload,
   type Groups,
   type PhaseReport,
   type PreparedWorkload,
@@ -123,8 +129,8 @@ export function oneGroup(groups: Groups, g: number): Groups {
 /**
  * Runs the phases on workers that said 'ready' (phase-worker.ts's protocol): for each phase,
  * hands the workers the groups (shared, not copied) and a fresh claim counter, waits until all
- * are armed, opens the gate and times the phase from there to the last thread's finish; then
- * closes the workers. Returns a report per phase.
+ * are armed, opens the gate and times the phase from there to the last thread's finish. Returns
+ * a report per phase. The workers stay on their store: closeWorkers ends them.
  */
 export async function driveWorkers(
   workers: Worker[],
@@ -138,20 +144,21 @@ export async function driveWorkers(
   for (const { groups } of phases)
     if (handing === 'fixed' && groups.start.length !== workers.length + 1)
       throw new Error(`fixed handing needs one group per thread: ${groups.start.length - 1} for ${workers.length}`);
-  for (const [round, { label, workload: w, groups }] of phases.entries()) {
+  for (const { label, workload: w, groups } of phases) {
     const armed = workers.map(next);
     const shared = new Int32Array(new SharedArrayBuffer(4)); // the claim counter of 'claimed'
+    const value = Atomics.load(open, 0) + 1; // the gate's value that starts this phase
     workers.forEach((worker, t) => {
       const order: PhaseOrder =
         handing === 'claimed'
-          ? { groups, claims: shared, label }
-          : { groups: oneGroup(groups, t), claims: new Int32Array(new SharedArrayBuffer(4)), label };
+          ? { groups, claims: shared, label, gate: value }
+          : { groups: oneGroup(groups, t), claims: new Int32Array(new SharedArrayBuffer(4)), label, gate: value };
       worker.postMessage(order);
     });
     await Promise.all(armed); // every thread holds the phase's groups and waits at the gate
     const answers = workers.map(next);
     const started = process.hrtime.bigint();
-    Atomics.store(open, 0, round + 1);
+    Atomics.store(open, 0, value);
     Atomics.notify(open, 0);
     const done = (await Promise.all(answers)) as PhaseAnswer[];
     const error = done.find((a) => a.error)?.error;
@@ -172,6 +179,11 @@ export async function driveWorkers(
       perThread: done.map((a) => a.ops),
     });
   }
+  return reports;
+}
+
+/** Has every worker close its store (detaching it), and waits until all have. */
+export async function closeWorkers(workers: Worker[]): Promise<void> {
   await Promise.all(
     workers.map((worker) => {
       const closed = next(worker);
@@ -179,7 +191,18 @@ export async function driveWorkers(
       return closed;
     }),
   );
-  return reports;
+}
+
+/** Moves every worker to the store of `handle` (phase-worker.ts, AttachOrder), and waits until all are there. */
+async function reattachWorkers(workers: Worker[], handle: ShareHandle): Promise<void> {
+  await Promise.all(
+    workers.map((worker) => {
+      const ready = next(worker);
+      const order: AttachOrder = { attach: handle };
+      worker.postMessage(order);
+      return ready;
+    }),
+  );
 }
 
 /** The load and run phases of a prepared workload, each dealt into `groupCount` groups. */
@@ -192,20 +215,36 @@ export function dealPhases(prepared: PreparedWorkload, groupCount: number): Deal
 
 export async function runYcsbThreads(options: YcsbOptions & { threads: number }): Promise<YcsbReport> {
   const n = options.threads;
+  const durability = options.durability ?? 'process';
   const prepared = prepareWorkload(options);
   const phases = dealPhases(prepared, GROUPS_PER_THREAD * n);
-  const store = freshStore(options.dir, options.durability ?? 'process');
   const gate = new SharedArrayBuffer(4);
   const workers: Worker[] = [];
+  let scratch: PmEHash | undefined;
+  let store: PmEHash | undefined;
   try {
-    const handle = store.share();
-    for (let t = 0; t < n; t++) workers.push(new Worker(PHASE_WORKER, { workerData: { handle, gate } }));
-    await Promise.all(workers.map(next)); // 'ready': every thread has attached
+    for (let t = 0; t < n; t++) workers.push(new Worker(PHASE_WORKER, { workerData: { gate } }));
+    await Promise.all(workers.map(next)); // 'ready': every thread is up, on no store yet
+    if (options.warmUp) {
+      // The warm-up (YcsbOptions.warmUp) runs as the measured phases will: the same threads,
+      // together on one store, so that each thread's V8 also compiles the paths that only
+      // threads meeting each other take (a lock found held, a page file another thread made).
+      scratch = freshStore(warmUpDir(options.dir), durability);
+      await reattachWorkers(workers, scratch.share());
+      const warm = dealPhases(warmUpWorkload(prepared, options.warmUp), GROUPS_PER_THREAD * n);
+      await driveWorkers(workers, gate, warm, warmUpReads());
+    }
+    store = freshStore(options.dir, durability);
+    await reattachWorkers(workers, store.share()); // each leaves the scratch store, if any
+    if (scratch) removeScratch(scratch);
+    scratch = undefined;
     const reads: ReadReport = { found: 0, missed: 0, mismatched: 0 };
     const [load, run] = await driveWorkers(workers, gate, phases, reads);
+    await closeWorkers(workers); // detached, so that the report's check sees the store at rest
     return finishReport(options, store, prepared, n, { load, run, reads });
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
-    store.close();
+    store?.close();
+    scratch?.close();
   }
 }

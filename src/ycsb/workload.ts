@@ -20,3 +20,15 @@ export interface Workload {
   /** Size of the file it was parsed from. */
   bytes: number;
 }
+
+/** The first `n` operations of `w` (all of them when it has fewer), sharing its arrays. */
+export function prefixOf(w: Workload, n: number): Workload {
+  const count = Math.min(n, w.count);
+  return {
+    ...w,
+    count,
+    ops: w.ops.subarray(0, count),
+    keyLo: w.keyLo.subarray(0, count),
+    keyHi: w.keyHi.subarray(0, count),
+  };
+}
