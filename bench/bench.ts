@@ -15,7 +15,7 @@ import { projectDir } from '../src/files';
 import { generateWorkload, loadFile, runFile } from '../src/ycsb/generator';
 import { DEFAULT_SEED, findWorkload, SCALE_WORKLOAD } from '../src/ycsb/workload-spec';
 import { speedup, speedupTable, targetsSentence, type PhaseOps, type ThreadSpeedups } from './bench-summary';
-import { CONTENDERS, type ContenderName, type ContenderResult } from './contender';
+import { CONTENDERS, WARM_UP, type ContenderName, type ContenderResult } from './contender';
 import { arg, fmt, machine, measure, median, scratchDir, spread, today } from './measure';
 import { C_COMPILERS, compileSameLayout, findCCompiler } from './same-layout';
 
@@ -24,6 +24,9 @@ const LABELS: Record<ContenderName, string> = {
   'pmehash-threads-1': 'PmEHash, 1 worker thread on a shared store',
   'pmehash-threads-2': 'PmEHash, 2 worker threads on a shared store',
   'independent-2': 'PmEHash, 2 worker threads, each on a store of its own (nothing shared)',
+  'pmehash-warm': 'PmEHash (durability process), after a warm-up',
+  'pmehash-threads-1-warm': 'PmEHash, 1 worker thread on a shared store, after a warm-up',
+  'pmehash-threads-2-warm': 'PmEHash, 2 worker threads on a shared store, after a warm-up',
   'c-same-layout': 'C with the same layout, no persistence (bench/same-layout.c)',
   'typed-table': 'typed-array open addressing (in memory)',
   'map-bigint': 'Map<bigint, bigint> (in memory)',
@@ -39,6 +42,9 @@ const UNRATIOED: ContenderName[] = [
   'pmehash-threads-1',
   'pmehash-threads-2',
   'independent-2',
+  'pmehash-warm',
+  'pmehash-threads-1-warm',
+  'pmehash-threads-2-warm',
 ];
 
 /** The contenders of the scale section. */
@@ -125,6 +131,16 @@ function contenderTable(results: Results, files: Files, runs: number): string[] 
       '',
       `PmEHash runs at ${(ceilingLoad * 100).toFixed(0)}% (load) and ${(ceilingRun * 100).toFixed(0)}% (run) of the same-layout ceiling on this machine: the C program with its files, hash, buckets, splits and prefetching, without persistence.`,
     );
+    const warm = results.get('pmehash-warm');
+    const c = results.get('c-same-layout')!;
+    if (warm) {
+      const warmRatio = (f: (r: ContenderResult) => number): string =>
+        (median(warm.map((r, round) => f(r) / f(c[round]))) * 100).toFixed(0);
+      lines.push(
+        '',
+        `After a warm-up (the first ${fmt(WARM_UP)} operations of each phase on a scratch store, so that V8 has compiled the code before the clocks), PmEHash runs at ${warmRatio(loadOps)}% (load) and ${warmRatio(runOps)}% (run) of it.`,
+      );
+    }
   }
   if (results.has('pmehash')) {
     const reopen = med('pmehash', (r) => r.reopenSeconds);
@@ -149,12 +165,16 @@ function threadSection(results: Results, files: Files, runs: number): { lines: s
   const unshared = ops('pmehash');
   const typed = ops('typed-table');
   const independent = ops('independent-2');
+  const twoWarm = ops('pmehash-threads-2-warm');
+  const oneWarm = ops('pmehash-threads-1-warm');
   const speedups: ThreadSpeedups = {
     workload: files.workload,
     rounds: runs,
     overOne: two && one ? speedup(two, one) : undefined,
     overUnshared: two && unshared ? speedup(two, unshared) : undefined,
     overTyped: two && typed ? speedup(two, typed) : undefined,
+    warmOverOne: twoWarm && oneWarm ? speedup(twoWarm, oneWarm) : undefined,
+    warmOverTyped: twoWarm && typed ? speedup(twoWarm, typed) : undefined,
   };
   const rows = [
     { label: '2 worker threads / 1 worker thread', speedup: speedups.overOne },
@@ -172,6 +192,12 @@ function threadSection(results: Results, files: Files, runs: number): { lines: s
       label: '2 worker threads on the shared store / 2 on stores of their own',
       speedup: two && independent ? speedup(two, independent) : undefined,
     },
+    { label: 'after a warm-up: 2 worker threads / 1 worker thread', speedup: speedups.warmOverOne },
+    {
+      label: 'after a warm-up: 1 worker thread / unshared single thread (also warmed)',
+      speedup: oneWarm && ops('pmehash-warm') ? speedup(oneWarm, ops('pmehash-warm')!) : undefined,
+    },
+    { label: 'after a warm-up: 2 worker threads / typed-array table (in memory)', speedup: speedups.warmOverTyped },
   ].filter((r): r is { label: string; speedup: NonNullable<typeof r.speedup> } => r.speedup !== undefined);
   if (rows.length === 0) return { lines: [], speedups };
   const lines = ['', speedupTable(rows)];

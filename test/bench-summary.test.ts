@@ -54,6 +54,20 @@ test('the targets sentence names the targets met, against each baseline, from th
   expect(stretched).toContain('load and run): met.');
 });
 
+test('the warm-up verdict is a sentence of its own, beside the cold one, and only when warm rounds ran', () => {
+  const cold: ThreadSpeedups = { workload: '220w', rounds: TARGET_ROUNDS, overOne: both(1.41, 1.3) };
+  expect(targetsSentence(cold, undefined)).not.toContain('warm-up');
+  const warm = targetsSentence({ ...cold, warmOverOne: both(1.65, 1.8), warmOverTyped: both(0.95, 1.2) }, undefined);
+  expect(warm).toContain('against 1 worker thread on: none (0 of 3)'); // the cold verdict is unchanged
+  expect(warm).toContain(
+    "After a warm-up of both (the code compiled before the clocks; the figures above are cold processes'), 2 worker threads reached 1.65x (load) and 1.80x (run) of 1 worker thread on 220w: the 220w load target met that way; the stretch not met (load 0.95x, run 1.20x of the typed-array table).",
+  );
+  const short = targetsSentence({ ...cold, warmOverOne: both(1.59, 2) }, undefined);
+  expect(short).toContain(
+    '1.59x (load) and 2.00x (run) of 1 worker thread on 220w: the 220w load target not met that way.',
+  );
+});
+
 test('missing sections and short runs are said, not counted as met', () => {
   const main: ThreadSpeedups = { workload: '220w', rounds: 2, overOne: both(2, 2) };
   const text = targetsSentence(main, undefined);
