@@ -2,12 +2,13 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { FORMAT_VERSION, META_VERSION_OFFSET } from '../include-types/layout';
+import { DEFAULT_BUCKETS_PER_PAGE, FORMAT_VERSION, META_VERSION_OFFSET } from '../include-types/layout';
 import { PmEHash, PmEHashCorruptError, PmEHashVersionError } from '../src';
 import { generateWorkload, loadFile, runFile } from '../src/ycsb/generator';
 import { formatReport } from '../src/ycsb/report';
 import { freshStore, prepareWorkload, runGroups, runYcsb } from '../src/ycsb/runner';
-import { dealGroups, groupOfKey, oneGroup } from '../src/ycsb/thread-runner';
+import { pageFileSize } from '../src/data-page';
+import { dealGroups, groupOfKey, oneGroup, THREADED_BUCKETS_PER_PAGE } from '../src/ycsb/thread-runner';
 import { OP_READ, type Workload } from '../src/ycsb/workload';
 import { findWorkload } from '../src/ycsb/workload-spec';
 import { removeCompiled, runCompiled } from './helpers/compile';
@@ -157,6 +158,9 @@ test('pmehash ycsb --threads 2 deals the operations to two threads and still che
   expect(report.reads).toEqual({ found: 500, missed: 0, mismatched: 0 });
   expect(report.problems).toEqual([]);
   expect(report.stats.keys).toBe(10_000);
+  // A store threads share has page files 4 times the default size (THREADED_BUCKETS_PER_PAGE).
+  expect(fs.statSync(path.join(dir, '1')).size).toBe(pageFileSize(THREADED_BUCKETS_PER_PAGE));
+  expect(THREADED_BUCKETS_PER_PAGE).toBe(4 * DEFAULT_BUCKETS_PER_PAGE);
   const reopened = new PmEHash({ dir });
   expect(reopened.repairs).toEqual([]);
   expect(reopened.size).toBe(10_000);

@@ -249,17 +249,18 @@ function runBatch(
 }
 
 /**
- * Opens `dir` as a fresh store: an existing store there is destroyed first, also one written by
- * a build of another format version. A damaged or foreign folder is still refused untouched.
+ * Opens `dir` as a fresh store (of `bucketsPerPage` buckets a page file, or the default): an
+ * existing store there is destroyed first, also one written by a build of another format
+ * version. A damaged or foreign folder is still refused untouched.
  */
-export function freshStore(dir: string, durability: Durability): PmEHash {
+export function freshStore(dir: string, durability: Durability, bucketsPerPage?: number): PmEHash {
   try {
     new PmEHash({ dir, durability }).selfDestory();
   } catch (err) {
     if (!(err instanceof PmEHashVersionError)) throw err;
     removeStoreFiles(new MappedFiles(false), dir);
   }
-  return new PmEHash({ dir, durability });
+  return new PmEHash({ dir, durability, bucketsPerPage });
 }
 
 /** Both workload files, parsed, with the READ expectations of each phase (before any clock). */
