@@ -10,7 +10,7 @@ import { PmEHash } from '../src';
 import { ExpectationTable, judgeRead as judge, type ReadExpectations } from '../src/ycsb/expectations';
 import { parseWorkloadFile } from '../src/ycsb/parser';
 import { OP_DELETE, OP_INSERT, OP_READ, OP_UPDATE, prefixOf, type Workload } from '../src/ycsb/workload';
-import { freshStore, runPhase, warmUp, type ReadReport } from '../src/ycsb/runner';
+import { freshStore, runPhase, runWarmUp, type ReadReport } from '../src/ycsb/runner';
 import { runYcsbThreads } from '../src/ycsb/thread-runner';
 import { runIndependentStores } from './independent-stores';
 import { TypedTable } from './typed-table';
@@ -44,7 +44,9 @@ export const THREAD_CONTENDERS: Partial<Record<ContenderName, number>> = {
 /**
  * The "-warm" contenders first run this many operations of each phase on a scratch store
  * (YcsbOptions.warmUp), so that V8 has compiled their code when the clocks start; the others are
- * cold processes. 300,000 is about a seventh of the 220w load.
+ * cold processes. 300,000 is about a seventh of the 220w load and six sevenths of its run
+ * (1,000,000 gave the same, 9 interleaved rounds). The warm rows' peak RSS includes the warm-up's
+ * scratch store.
  */
 export const WARM_UP = 300_000;
 const isWarm = (name: ContenderName): boolean => name.endsWith('-warm');
@@ -90,7 +92,7 @@ function runPmEHash(
   warm = false,
 ) {
   const prepared = { load, run, loadExpected: le, runExpected: re, parseSeconds: 0 };
-  if (warm) warmUp(prepared, WARM_UP, dir, sync ? 'sync' : 'process');
+  if (warm) runWarmUp(prepared, WARM_UP, dir, sync ? 'sync' : 'process');
   const store = freshStore(dir, sync ? 'sync' : 'process');
   const reads: ReadReport = { found: 0, missed: 0, mismatched: 0 };
   const l = runPhase(store, load, le, reads, 'load', false);

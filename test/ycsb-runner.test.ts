@@ -2,7 +2,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DEFAULT_BUCKETS_PER_PAGE, FORMAT_VERSION, META_VERSION_OFFSET } from '../include-types/layout';
+import { FORMAT_VERSION, META_VERSION_OFFSET } from '../include-types/layout';
 import { PmEHash, PmEHashCorruptError, PmEHashVersionError } from '../src';
 import { generateWorkload, loadFile, runFile } from '../src/ycsb/generator';
 import { formatReport } from '../src/ycsb/report';
@@ -160,7 +160,6 @@ test('pmehash ycsb --threads 2 deals the operations to two threads and still che
   expect(report.stats.keys).toBe(10_000);
   // A store threads share has page files 4 times the default size (THREADED_BUCKETS_PER_PAGE).
   expect(fs.statSync(path.join(dir, '1')).size).toBe(pageFileSize(THREADED_BUCKETS_PER_PAGE));
-  expect(THREADED_BUCKETS_PER_PAGE).toBe(4 * DEFAULT_BUCKETS_PER_PAGE);
   const reopened = new PmEHash({ dir });
   expect(reopened.repairs).toEqual([]);
   expect(reopened.size).toBe(10_000);
@@ -173,8 +172,9 @@ test('a warm-up runs on a scratch store that is then removed: the measured phase
   generateWorkload(wl, spec, 1);
   const dir = tempDir('ycsb-warm');
   const report = runYcsb({ loadFile: loadFile(wl, spec), runFile: runFile(wl, spec), dir, warmUp: 4_000, check: true });
-  expect(report.warmUp).toBe(4_000);
-  // Had the warm-up written into the measured store, 4,000 of its inserts would have failed.
+  expect(report.warmUp).toEqual({ load: 4_000, run: 1_000 }); // the whole run phase: it has 1,000
+  // The measured store is made before the warm-up: had the warm-up written into it, 4,000 of
+  // its inserts would have failed.
   expect(report.load).toMatchObject({ ops: 10_000, failed: 0 });
   expect(report.run.failed).toBe(0);
   // Its run phase finds only the keys of its 4,000 inserts: none of those misses is counted.
@@ -182,7 +182,9 @@ test('a warm-up runs on a scratch store that is then removed: the measured phase
   expect(report.stats.keys).toBe(10_000);
   expect(report.problems).toEqual([]);
   expect(fs.existsSync(`${dir}.warm-up`)).toBe(false);
-  expect(formatReport(report)).toContain('warm-up   the first 4,000 operations of each phase ran on a scratch store');
+  expect(formatReport(report)).toContain(
+    'warm-up   4,000 load and 1,000 run operations (the first of each phase) ran on a scratch store',
+  );
   const cold = runYcsb({ loadFile: loadFile(wl, spec), runFile: runFile(wl, spec), dir });
   expect(cold.warmUp).toBeUndefined();
   expect(formatReport(cold)).not.toContain('warm-up');
@@ -193,7 +195,7 @@ test('pmehash ycsb --threads 2 --warm-up: the threads warm up together on a scra
   expect(child.stderr).toBe('');
   expect(child.status).toBe(0);
   const report = JSON.parse(child.stdout);
-  expect(report.warmUp).toBe(3_000);
+  expect(report.warmUp).toEqual({ load: 3_000, run: 1_000 });
   expect(report.load.perThread[0] + report.load.perThread[1]).toBe(10_000);
   expect(report.load.failed).toBe(0);
   expect(report.reads).toEqual({ found: 500, missed: 0, mismatched: 0 });
@@ -201,6 +203,43 @@ test('pmehash ycsb --threads 2 --warm-up: the threads warm up together on a scra
   expect(report.stats.keys).toBe(10_000);
   expect(fs.existsSync(`${dir}.warm-up`)).toBe(false);
   expect(fs.existsSync(`${dir}-1-thread.warm-up`)).toBe(false); // the one-thread run's, for the speed-up
+});
+
+test('a bad warm-up size or a refused folder stops a warm-up run before anything is written', () => {
+  const { load, run } = workloadFiles('INSERT 1\nINSERT 2\n', 'READ 1\n');
+  const dir = tempDir('ycsb-warm-bad');
+  for (const warmUp of [-1, 1.5, Number.NaN])
+    expect(() => runYcsb({ loadFile: load, runFile: run, dir, warmUp })).toThrow(RangeError);
+  expect(fs.readdirSync(dir)).toEqual([]);
+  const foreign = tempDir('foreign-warm');
+  fs.writeFileSync(path.join(foreign, 'notes.txt'), 'mine');
+  expect(() => runYcsb({ loadFile: load, runFile: run, dir: foreign, warmUp: 1 })).toThrow(PmEHashCorruptError);
+  expect(fs.readdirSync(foreign)).toEqual(['notes.txt']);
+  expect(fs.existsSync(`${foreign}.warm-up`)).toBe(false);
+});
+
+test('pmehash ycsb --threads 2 --warm-up on a foreign folder reports the refusal, and leaves no scratch store', () => {
+  const foreign = tempDir('foreign-threads-warm');
+  fs.writeFileSync(path.join(foreign, 'notes.txt'), 'mine');
+  const { load, run } = workloadFiles('INSERT 1\nINSERT 2\n', 'READ 1\n');
+  const child = runCompiled(CLI, [
+    'ycsb',
+    '--load',
+    load,
+    '--run',
+    run,
+    '--dir',
+    foreign,
+    '--threads',
+    '2',
+    '--warm-up',
+    '1',
+  ]);
+  expect(child.status).toBe(2);
+  expect(child.stderr).toContain(foreign);
+  expect(child.stderr).not.toContain('still attached');
+  expect(fs.readdirSync(foreign)).toEqual(['notes.txt']);
+  expect(fs.existsSync(`${foreign}.warm-up`)).toBe(false);
 });
 
 test("dealGroups: each group holds exactly its keys' operations and READ expectations, in file order", () => {

@@ -24,7 +24,7 @@ export function formatReport(r: YcsbReport): string {
     `store ${r.dir} (durability ${r.durability}${r.threads > 1 ? `, ${r.threads} worker threads` : ''})`,
     ...(r.warmUp
       ? [
-          `warm-up   the first ${int(r.warmUp)} operations of each phase ran on a scratch store before the clocks: V8 had compiled the code (without --warm-up, the figures are a cold process's)`,
+          `warm-up   ${int(r.warmUp.load)} load and ${int(r.warmUp.run)} run operations (the first of each phase) ran on a scratch store before the clocks: V8 had compiled the code (without --warm-up, the figures are a cold process's)`,
         ]
       : []),
     '',

@@ -43,8 +43,14 @@ export interface YcsbReport {
   stats: PmEHashStats;
   /** Present when the run was asked to check the store at the end. */
   problems?: string[];
-  /** Operations of each phase run on a scratch store before the clocks (YcsbOptions.warmUp), if any. */
-  warmUp?: number;
+  /** The operations of each phase that ran on a scratch store before the clocks (YcsbOptions.warmUp), if any. */
+  warmUp?: WarmedUp;
+}
+
+/** The operations a warm-up ran: the first YcsbOptions.warmUp of each phase, or all of a shorter one. */
+export interface WarmedUp {
+  load: number;
+  run: number;
 }
 
 export interface YcsbOptions {
@@ -290,6 +296,7 @@ export function finishReport(
   prepared: PreparedWorkload,
   threads: number,
   phases: { load: PhaseReport; run: PhaseReport; reads: ReadReport },
+  warmedUp?: WarmedUp,
 ): YcsbReport {
   const { load, run, parseSeconds } = prepared;
   const bytes = load.bytes + run.bytes;
@@ -302,9 +309,16 @@ export function finishReport(
     ...phases,
     stats: store.stats(),
   };
-  if (options.warmUp) report.warmUp = options.warmUp;
+  if (warmedUp) report.warmUp = warmedUp;
   if (options.check) report.problems = store.check();
   return report;
+}
+
+/** YcsbOptions.warmUp, checked: a non-negative integer (0 when absent). */
+export function warmUpOps(n: number | undefined): number {
+  if (n === undefined) return 0;
+  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`warmUp must be a non-negative integer, not ${n}`);
+  return n;
 }
 
 /** The scratch store of a warm-up: beside the measured one, so on the same file system. */
@@ -315,25 +329,36 @@ export function warmUpDir(dir: string): string {
 /**
  * What a warm-up runs: the first `n` operations of each phase. Its run phase meets the keys
  * loaded after the first n as absent, so that both ways of a READ and an UPDATE run (found and
- * not); its READs are not judged (warmUpReads).
+ * not); its READs are not judged (discardedReads).
  */
 export function warmUpWorkload(prepared: PreparedWorkload, n: number): PreparedWorkload {
   return { ...prepared, load: prefixOf(prepared.load, n), run: prefixOf(prepared.run, n) };
 }
 
 /** Where a warm-up's READ outcomes go: nowhere that is reported. */
-export function warmUpReads(): ReadReport {
+export function discardedReads(): ReadReport {
   return { found: 0, missed: 0, mismatched: 0 };
 }
 
-/** YcsbOptions.warmUp on the calling thread: both phases' first n operations on a scratch store beside `dir`. */
-export function warmUp(prepared: PreparedWorkload, n: number, dir: string, durability: Durability): void {
+/**
+ * YcsbOptions.warmUp on the calling thread: both phases' first n operations on a scratch store
+ * beside `dir`, which is removed afterwards, also when a phase fails. Returns what it ran.
+ */
+export function runWarmUp(prepared: PreparedWorkload, n: number, dir: string, durability: Durability): WarmedUp {
   const warm = warmUpWorkload(prepared, n);
   const scratch = freshStore(warmUpDir(dir), durability);
-  const reads = warmUpReads();
-  runPhase(scratch, warm.load, warm.loadExpected, reads, 'warm-up load', false);
-  runPhase(scratch, warm.run, warm.runExpected, reads, 'warm-up run', false);
+  let ran: WarmedUp;
+  try {
+    const reads = discardedReads();
+    const load = runPhase(scratch, warm.load, warm.loadExpected, reads, 'warm-up load', false);
+    const run = runPhase(scratch, warm.run, warm.runExpected, reads, 'warm-up run', false);
+    ran = { load: load.ops, run: run.ops };
+  } catch (err) {
+    removeScratchQuietly(scratch);
+    throw err;
+  }
   removeScratch(scratch);
+  return ran;
 }
 
 /** Destroys a warm-up's scratch store and removes its folder (when nothing else is left in it). */
@@ -346,16 +371,27 @@ export function removeScratch(scratch: PmEHash): void {
   }
 }
 
-export function runYcsb(options: YcsbOptions): YcsbReport {
-  const prepared = prepareWorkload(options);
-  if (options.warmUp) warmUp(prepared, options.warmUp, options.dir, options.durability ?? 'process');
-  const store = freshStore(options.dir, options.durability ?? 'process');
+/** removeScratch on a path that is already failing: its own error would hide the first one. */
+export function removeScratchQuietly(scratch: PmEHash): void {
   try {
+    removeScratch(scratch);
+  } catch {
+    // The scratch folder stays; the error being thrown says why the run stopped.
+  }
+}
+
+export function runYcsb(options: YcsbOptions): YcsbReport {
+  const warmUp = warmUpOps(options.warmUp);
+  const durability = options.durability ?? 'process';
+  const prepared = prepareWorkload(options);
+  const store = freshStore(options.dir, durability); // first: a folder it refuses stops the run at once
+  try {
+    const warmedUp = warmUp > 0 ? runWarmUp(prepared, warmUp, options.dir, durability) : undefined;
     const reads: ReadReport = { found: 0, missed: 0, mismatched: 0 };
     const progress = options.progress ?? false;
     const load = runPhase(store, prepared.load, prepared.loadExpected, reads, 'load', progress);
     const run = runPhase(store, prepared.run, prepared.runExpected, reads, 'run', progress);
-    return finishReport(options, store, prepared, 1, { load, run, reads });
+    return finishReport(options, store, prepared, 1, { load, run, reads }, warmedUp);
   } finally {
     store.close();
   }

@@ -20,14 +20,17 @@ import {
   freshStore,
   mixOf,
   prepareWorkload,
+  discardedReads,
   removeScratch,
+  removeScratchQuietly,
   warmUpDir,
-  warmUpReads,
+  warmUpOps,
   warmUpWorkload,
   type Groups,
   type PhaseReport,
   type PreparedWorkload,
   type YcsbOptions,
+  type WarmedUp,
   type YcsbReport,
 } from './runner';
 import { OP_READ, type Workload } from './workload';
@@ -146,7 +149,7 @@ export function oneGroup(groups: Groups, g: number): Groups {
  * Runs the phases on workers that said 'ready' (phase-worker.ts's protocol): for each phase,
  * hands the workers the groups (shared, not copied) and a fresh claim counter, waits until all
  * are armed, opens the gate and times the phase from there to the last thread's finish. Returns
- * a report per phase. The workers stay on their store: closeWorkers ends them.
+ * a report per phase. The workers stay on their store: closeWorkers closes their handles.
  */
 export async function driveWorkers(
   workers: Worker[],
@@ -163,22 +166,23 @@ export async function driveWorkers(
   for (const { label, workload: w, groups } of phases) {
     const armed = workers.map(next);
     const shared = new Int32Array(new SharedArrayBuffer(4)); // the claim counter of 'claimed'
-    const value = Atomics.load(open, 0) + 1; // the gate's value that starts this phase
+    const opensAt = Atomics.load(open, 0) + 1; // the gate's value that lets this phase start
     workers.forEach((worker, t) => {
       const order: PhaseOrder =
         handing === 'claimed'
-          ? { groups, claims: shared, label, gate: value }
-          : { groups: oneGroup(groups, t), claims: new Int32Array(new SharedArrayBuffer(4)), label, gate: value };
+          ? { groups, claims: shared, label, opensAt }
+          : { groups: oneGroup(groups, t), claims: new Int32Array(new SharedArrayBuffer(4)), label, opensAt };
       worker.postMessage(order);
     });
     await Promise.all(armed); // every thread holds the phase's groups and waits at the gate
     const answers = workers.map(next);
     const started = process.hrtime.bigint();
-    Atomics.store(open, 0, value);
+    Atomics.store(open, 0, opensAt);
     Atomics.notify(open, 0);
     const done = (await Promise.all(answers)) as PhaseAnswer[];
     const error = done.find((a) => a.error)?.error;
     if (error) throw new Error(`a YCSB thread failed: ${error}`);
+    if (done.some((a) => BigInt(a.began) < started)) throw new Error('a YCSB thread started before the gate opened');
     const finished = done.reduce((m, a) => (BigInt(a.finished) > m ? BigInt(a.finished) : m), started);
     const seconds = Number(finished - started) / 1e9;
     for (const a of done) {
@@ -198,7 +202,7 @@ export async function driveWorkers(
   return reports;
 }
 
-/** Has every worker close its store (detaching it), and waits until all have. */
+/** Has every worker close its store (detaching it) and end, and waits until all have. */
 export async function closeWorkers(workers: Worker[]): Promise<void> {
   await Promise.all(
     workers.map((worker) => {
@@ -211,14 +215,40 @@ export async function closeWorkers(workers: Worker[]): Promise<void> {
 
 /** Moves every worker to the store of `handle` (phase-worker.ts, AttachOrder), and waits until all are there. */
 async function reattachWorkers(workers: Worker[], handle: ShareHandle): Promise<void> {
-  await Promise.all(
+  const answers = await Promise.all(
     workers.map((worker) => {
-      const ready = next(worker);
+      const answer = next(worker);
       const order: AttachOrder = { attach: handle };
       worker.postMessage(order);
-      return ready;
+      return answer;
     }),
   );
+  const failed = answers.find((a): a is { error: string } => typeof a === 'object' && a !== null && 'error' in a);
+  if (failed) throw new Error(`a YCSB thread could not attach: ${failed.error}`);
+}
+
+/**
+ * closeWorkers for a run that is failing: the worker closes its store handle if it is still
+ * alive (after the phase it may be running), so that the owner's close() is not refused on its
+ * account, and the failure being thrown is the one reported.
+ */
+function detachOrEnd(worker: Worker): Promise<void> {
+  if (worker.threadId < 0) return Promise.resolve(); // it has ended already
+  return new Promise((resolve) => {
+    const done = () => {
+      worker.off('message', onMessage);
+      worker.off('exit', done);
+      worker.off('error', done);
+      resolve();
+    };
+    const onMessage = (m: unknown) => {
+      if (m === 'closed') done();
+    };
+    worker.on('message', onMessage);
+    worker.on('exit', done);
+    worker.on('error', done);
+    worker.postMessage('close');
+  });
 }
 
 /** The load and run phases of a prepared workload, each dealt into `groupCount` groups. */
@@ -232,35 +262,47 @@ export function dealPhases(prepared: PreparedWorkload, groupCount: number): Deal
 export async function runYcsbThreads(options: YcsbOptions & { threads: number }): Promise<YcsbReport> {
   const n = options.threads;
   const durability = options.durability ?? 'process';
+  const warmUp = warmUpOps(options.warmUp);
   const prepared = prepareWorkload(options);
   const phases = dealPhases(prepared, GROUPS_PER_THREAD * n);
+  // The measured store first: a folder it refuses stops the run before any thread or scratch store exists.
+  const store = freshStore(options.dir, durability, THREADED_BUCKETS_PER_PAGE);
   const gate = new SharedArrayBuffer(4);
   const workers: Worker[] = [];
   let scratch: PmEHash | undefined;
-  let store: PmEHash | undefined;
+  let failing = true;
   try {
     for (let t = 0; t < n; t++) workers.push(new Worker(PHASE_WORKER, { workerData: { gate } }));
     await Promise.all(workers.map(next)); // 'ready': every thread is up, on no store yet
-    if (options.warmUp) {
+    let warmedUp: WarmedUp | undefined;
+    if (warmUp > 0) {
       // The warm-up (YcsbOptions.warmUp) runs as the measured phases will: the same threads,
       // together on one store, so that each thread's V8 also compiles the paths that only
       // threads meeting each other take (a lock found held, a page file another thread made).
       scratch = freshStore(warmUpDir(options.dir), durability, THREADED_BUCKETS_PER_PAGE);
       await reattachWorkers(workers, scratch.share());
-      const warm = dealPhases(warmUpWorkload(prepared, options.warmUp), GROUPS_PER_THREAD * n);
-      await driveWorkers(workers, gate, warm, warmUpReads());
+      const warm = dealPhases(warmUpWorkload(prepared, warmUp), GROUPS_PER_THREAD * n);
+      const [load, run] = await driveWorkers(workers, gate, warm, discardedReads());
+      warmedUp = { load: load.ops, run: run.ops };
     }
-    store = freshStore(options.dir, durability, THREADED_BUCKETS_PER_PAGE);
     await reattachWorkers(workers, store.share()); // each leaves the scratch store, if any
     if (scratch) removeScratch(scratch);
     scratch = undefined;
     const reads: ReadReport = { found: 0, missed: 0, mismatched: 0 };
     const [load, run] = await driveWorkers(workers, gate, phases, reads);
     await closeWorkers(workers); // detached, so that the report's check sees the store at rest
-    return finishReport(options, store, prepared, n, { load, run, reads });
+    failing = false;
+    return finishReport(options, store, prepared, n, { load, run, reads }, warmedUp);
   } finally {
+    if (failing) await Promise.all(workers.map(detachOrEnd));
     await Promise.all(workers.map((w) => w.terminate()));
-    store?.close();
-    scratch?.close();
+    if (scratch) removeScratchQuietly(scratch);
+    if (failing) {
+      try {
+        store.close();
+      } catch {
+        // A thread that died attached keeps the store from closing; the error thrown says why.
+      }
+    } else store.close();
   }
 }
