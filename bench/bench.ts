@@ -167,6 +167,7 @@ function threadSection(results: Results, files: Files, runs: number): { lines: s
   const independent = ops('independent-2');
   const twoWarm = ops('pmehash-threads-2-warm');
   const oneWarm = ops('pmehash-threads-1-warm');
+  const unsharedWarm = ops('pmehash-warm');
   const speedups: ThreadSpeedups = {
     workload: files.workload,
     rounds: runs,
@@ -195,7 +196,7 @@ function threadSection(results: Results, files: Files, runs: number): { lines: s
     { label: 'after a warm-up: 2 worker threads / 1 worker thread', speedup: speedups.warmOverOne },
     {
       label: 'after a warm-up: 1 worker thread / unshared single thread (also warmed)',
-      speedup: oneWarm && ops('pmehash-warm') ? speedup(oneWarm, ops('pmehash-warm')!) : undefined,
+      speedup: oneWarm && unsharedWarm ? speedup(oneWarm, unsharedWarm) : undefined,
     },
     { label: 'after a warm-up: 2 worker threads / typed-array table (in memory)', speedup: speedups.warmOverTyped },
   ].filter((r): r is { label: string; speedup: NonNullable<typeof r.speedup> } => r.speedup !== undefined);

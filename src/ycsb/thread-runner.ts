@@ -297,12 +297,14 @@ export async function runYcsbThreads(options: YcsbOptions & { threads: number })
     if (failing) await Promise.all(workers.map(detachOrEnd));
     await Promise.all(workers.map((w) => w.terminate()));
     if (scratch) removeScratchQuietly(scratch);
-    if (failing) {
+    if (!failing) store.close();
+    else {
       try {
         store.close();
       } catch {
-        // A thread that died attached keeps the store from closing; the error thrown says why.
+        // A thread that died attached keeps the store from closing: the error being thrown
+        // says why, and this one would hide it.
       }
-    } else store.close();
+    }
   }
 }
