@@ -6,13 +6,24 @@
 // bucket splits under its lock; an emptied one is merged after its lock is released, if it can be.
 // Each thread counts its inserts and removes in its own slot of the control block.
 
-import { BUCKET_FULL_BITMAP } from '../include-types/layout';
-import { BITMAP, DEPTH, findKey, touchBucket, USED, VALUE } from './bucket';
+import * as layout from '../include-types/layout';
+import * as bucket from './bucket';
+import { findKey, touchBucket } from './bucket';
 import { hashKey } from './hash';
 import { CATALOG, CATALOG_BUSY, LOCK_STRIPES, LOCKS, sectionWordAt, SharedControl } from './shared-control';
 import { lockIdOf, sharedMergeEmpty, sharedSplit, syncWithControl } from './shared-structure';
 import type { StoreState } from './store-state';
-import { insertIntoSlot, removeSlot, updateSlot, WordStore } from './word-store';
+import { batchAddresses, insertIntoSlot, removeSlot, updateSlot, WordStore } from './word-store';
+
+// The hot path's constants as this module's own (see "Constants on the hot path" in bucket.ts).
+const { BUCKET_FULL_BITMAP } = layout;
+const { BITMAP, DEPTH, USED, VALUE } = bucket;
+
+/**
+ * WordStore's batch scratch under a name of this module's own: a module constant here too, which
+ * V8 compiles as the array itself (an imported name is read from the other module's exports).
+ */
+const threadBatchAddresses = batchAddresses;
 
 /** searchOnce's answer when its probe cannot be trusted: a writer, a redirect or an unmapped page file was in the way. */
 const RETRY = -2;
@@ -176,7 +187,7 @@ export class SharedWordStore extends WordStore {
    */
   override prefetchWords(lo: Uint32Array, hi: Uint32Array, from: number, to: number): number {
     const n = this.catalogAddresses(lo, hi, from, to);
-    const at = this.batchAddresses;
+    const at = threadBatchAddresses;
     const pages = this.pageWords;
     let sink = 0;
     for (let i = 0; i < n; i++) {

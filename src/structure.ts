@@ -3,13 +3,19 @@
 // in FORMAT.md, cited by step. They work on the store's state; the caller (PmEHash) refreshes
 // what it caches about the catalog afterwards.
 
-import { BUCKET_KV_SLOTS, BUCKET_SIZE, LogOp, MAX_GLOBAL_DEPTH } from '../include-types/layout';
-import { BITMAP, copySlot, DEPTH, KEY_HI, KEY_LO, slotCheck, USED, VALUE } from './bucket';
+import * as layout from '../include-types/layout';
+import { LogOp, MAX_GLOBAL_DEPTH } from '../include-types/layout';
+import * as bucket from './bucket';
+import { copySlot, slotCheck } from './bucket';
 import { pow2 } from './bits';
 import { ioError, PmEHashError } from './errors';
 import { CATALOG_FILE, filePath, pageFileName } from './files';
 import { hashKey } from './hash';
 import type { StoreState } from './store-state';
+
+// The hot path's constants as this module's own (see "Constants on the hot path" in bucket.ts).
+const { BUCKET_KV_SLOTS, BUCKET_SIZE } = layout;
+const { BITMAP, DEPTH, KEY_HI, KEY_LO, USED, VALUE } = bucket;
 
 /** Splits the full bucket at (fileId, offset), reached from catalog index i: FORMAT.md, split. */
 export function split(s: StoreState, i: number, fileId: number, offset: number): void {

@@ -12,16 +12,33 @@
 //   w  the bucket's page, as words    b  index of the bucket's first word in w
 //   j  a kv slot of the bucket
 
-import { BUCKET_FULL_BITMAP, BUCKET_KV_SLOTS, BUCKET_SIZE, LogOp, WORD } from '../include-types/layout';
+import * as layout from '../include-types/layout';
+import { LogOp } from '../include-types/layout';
 import { firstFree, pow2 } from './bits';
-import { BITMAP, DEPTH, findKey, KEY_HI, KEY_LO, slotCheck, touchBucket, USED, VALUE, writeSlot } from './bucket';
+import * as bucket from './bucket';
+import { findKey, slotCheck, touchBucket, writeSlot } from './bucket';
 import { PmEHashError } from './errors';
 import { hashKey } from './hash';
 import type { StoreState } from './store-state';
 import { mergeEmpty, split } from './structure';
 
+// The hot path's constants as this module's own (see "Constants on the hot path" in bucket.ts).
+const { BUCKET_FULL_BITMAP, BUCKET_KV_SLOTS, BUCKET_SIZE, WORD } = layout;
+const { BITMAP, DEPTH, KEY_HI, KEY_LO, USED, VALUE } = bucket;
+
 /** Most keys one prefetchWords call touches (the YCSB runner's batches are 8). */
-export const PREFETCH_MAX = 16;
+const PREFETCH_MAX = 16;
+
+/**
+ * prefetchWords' scratch: the catalog entry (file id, offset) of each key of its batch. One per
+ * thread (a module's constants are per thread), shared by every store of the thread: a call
+ * fills it and reads it back before it returns. A module constant rather than a field of the
+ * store, for the reason in "Constants on the hot path" (bucket.ts): V8 then compiles the two
+ * passes with the array itself, instead of reading the field and the array's length and data
+ * pointer on every call.
+ */
+const batchAddresses = new Int32Array(2 * PREFETCH_MAX);
+export { batchAddresses, PREFETCH_MAX };
 
 export class WordStore {
   protected mask: number;
@@ -29,8 +46,6 @@ export class WordStore {
   protected cat: Uint32Array;
   protected pageWords: Uint32Array[];
   protected closed = false;
-  /** prefetchWords' scratch: the catalog entry of each key of its batch (file id, offset). */
-  protected readonly batchAddresses = new Int32Array(2 * PREFETCH_MAX);
 
   constructor(
     protected s: StoreState,
@@ -125,7 +140,7 @@ export class WordStore {
   prefetchWords(lo: Uint32Array, hi: Uint32Array, from: number, to: number): number {
     if (this.closed) throw this.closedError();
     const n = this.catalogAddresses(lo, hi, from, to);
-    const at = this.batchAddresses;
+    const at = batchAddresses;
     const pages = this.pageWords;
     let sink = 0;
     for (let i = 0; i < n; i++) sink ^= touchBucket(pages[at[2 * i]], at[2 * i + 1] >>> 2);
@@ -140,7 +155,7 @@ export class WordStore {
     const n = Math.min(to - from, PREFETCH_MAX);
     const cat = this.cat;
     const mask = this.mask;
-    const at = this.batchAddresses;
+    const at = batchAddresses;
     for (let i = 0; i < n; i++) {
       const e = (hashKey(lo[from + i], hi[from + i]) & mask) * 2;
       at[2 * i] = cat[e];

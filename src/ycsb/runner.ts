@@ -12,7 +12,8 @@ import type { WordStore } from '../word-store';
 import type { Durability, PmEHashStats } from '../../include-types/store';
 import { ExpectationTable, judgeRead, type ReadExpectations, type ReadReport } from './expectations';
 import { parseWorkloadFile } from './parser';
-import { OP_DELETE, OP_INSERT, OP_READ, OP_UPDATE, prefixOf, type OpName, type Workload } from './workload';
+import * as workload from './workload';
+import { prefixOf, type OpName, type Workload } from './workload';
 import { Progress } from './progress';
 
 export interface PhaseReport {
@@ -69,6 +70,9 @@ export interface YcsbOptions {
    */
   warmUp?: number;
 }
+
+/** runBatch's operation codes as this module's own (see "Constants on the hot path" in bucket.ts). */
+const { OP_DELETE, OP_INSERT, OP_READ, OP_UPDATE } = workload;
 
 /** Operations whose buckets are prefetched together (see PmEHash.prefetchWords). */
 const BATCH = 8;
