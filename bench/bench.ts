@@ -28,6 +28,7 @@ const LABELS: Record<ContenderName, string> = {
   'pmehash-threads-1-warm': 'PmEHash, 1 worker thread on a shared store, after a warm-up',
   'pmehash-threads-2-warm': 'PmEHash, 2 worker threads on a shared store, after a warm-up',
   'c-same-layout': 'C with the same layout, no persistence (bench/same-layout.c)',
+  'js-same-layout': 'JavaScript with the same layout, no persistence (bench/js-same-layout.ts)',
   'typed-table': 'typed-array open addressing (in memory)',
   'map-bigint': 'Map<bigint, bigint> (in memory)',
   'pmehash-sync': 'PmEHash (durability sync, first 20,000 ops of each phase)',
@@ -141,6 +142,19 @@ function contenderTable(results: Results, files: Files, runs: number): string[] 
         `After a warm-up (the first ${fmt(WARM_UP)} operations of each phase on a scratch store, so that V8 has compiled the code before the clocks), PmEHash runs at ${warmRatio(loadOps)}% (load) and ${warmRatio(runOps)}% (run) of it.`,
       );
     }
+  }
+  const jsLoad = ratio('js-same-layout', loadOps);
+  const jsRun = ratio('js-same-layout', runOps);
+  if (jsLoad !== undefined && jsRun !== undefined) {
+    const js = results.get('js-same-layout')!;
+    const c = results.get('c-same-layout');
+    const ofC = (f: (r: ContenderResult) => number): string =>
+      (median(js.map((r, round) => f(r) / f(c![round]))) * 100).toFixed(0);
+    lines.push(
+      '',
+      `PmEHash runs at ${(jsLoad * 100).toFixed(0)}% (load) and ${(jsRun * 100).toFixed(0)}% (run) of the same layout in JavaScript without persistence (bench/js-same-layout.ts: the C program's store in TypeScript, with PmEHash's hash, probe and prefetch, but no persist points, log records or free list)` +
+        (c ? `, which itself runs at ${ofC(loadOps)}% (load) and ${ofC(runOps)}% (run) of the C program.` : '.'),
+    );
   }
   if (results.has('pmehash')) {
     const reopen = med('pmehash', (r) => r.reopenSeconds);

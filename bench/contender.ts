@@ -13,6 +13,7 @@ import { OP_DELETE, OP_INSERT, OP_READ, OP_UPDATE, prefixOf, type Workload } fro
 import { freshStore, runPhase, runWarmUp, type ReadReport } from '../src/ycsb/runner';
 import { runYcsbThreads } from '../src/ycsb/thread-runner';
 import { runIndependentStores } from './independent-stores';
+import { JsSameLayoutStore } from './js-same-layout';
 import { TypedTable } from './typed-table';
 
 /** Every contender, in the order each round of `make bench` runs them. */
@@ -25,6 +26,7 @@ export const CONTENDERS = [
   'pmehash-threads-1-warm',
   'pmehash-threads-2-warm',
   'c-same-layout',
+  'js-same-layout',
   'typed-table',
   'map-bigint',
   'pmehash-sync',
@@ -130,6 +132,53 @@ async function runPmEHashThreads(loadFile: string, runFile: string, dir: string,
     storeBytes: folderBytes(dir),
     keys: report.stats.keys,
   };
+}
+
+/** Operations whose buckets are prefetched together, as in src/ycsb/runner.ts. */
+const BATCH = 8;
+
+export function runJsSameLayout(
+  load: Workload,
+  run: Workload,
+  le: ReadExpectations,
+  re: ReadExpectations,
+  dir: string,
+) {
+  const store = new JsSameLayoutStore(dir);
+  const reads: ReadReport = { found: 0, missed: 0, mismatched: 0 };
+  const out = new Uint32Array(2);
+  const go = (w: Workload, expected: ReadExpectations): PhaseResult => {
+    const { ops, keyLo, keyHi } = w;
+    let r = 0;
+    const t = now();
+    for (let from = 0; from < w.count; from += BATCH) {
+      const to = Math.min(from + BATCH, w.count);
+      store.prefetch(keyLo, keyHi, from, to);
+      for (let i = from; i < to; i++) {
+        const lo = keyLo[i] | 0; // int32 bits, as the PmEHash runner passes them
+        const hi = keyHi[i] | 0;
+        switch (ops[i]) {
+          case OP_INSERT:
+            store.insert(lo, hi, lo, hi);
+            break;
+          case OP_UPDATE:
+            store.update(lo, hi, ~lo, ~hi);
+            break;
+          case OP_READ: {
+            const found = store.search(lo, hi, out) === 0;
+            const vLo = out[0] | 0;
+            const vHi = out[1] | 0;
+            judge(reads, expected[r++], found, vLo === lo && vHi === hi, vLo === ~lo && vHi === ~hi);
+            break;
+          }
+          case OP_DELETE:
+            throw new Error('the js-same-layout contender does not delete');
+        }
+      }
+    }
+    return phase(w.count, since(t));
+  };
+  return { load: go(load, le), run: go(run, re), reads, keys: store.keys, storeBytes: store.storeBytes };
 }
 
 function runTypedTable(load: Workload, run: Workload, le: ReadExpectations, re: ReadExpectations) {
@@ -342,6 +391,9 @@ async function main(): Promise<void> {
       break;
     case 'pmehash-sync':
       result = runPmEHash(load, run, le, re, dir, true);
+      break;
+    case 'js-same-layout':
+      result = runJsSameLayout(load, run, le, re, dir);
       break;
     case 'typed-table':
       result = runTypedTable(load, run, le, re);
