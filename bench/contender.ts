@@ -9,12 +9,18 @@ import * as path from 'node:path';
 import { PmEHash } from '../src';
 import { ExpectationTable, judgeRead as judge, type ReadExpectations } from '../src/ycsb/expectations';
 import { parseWorkloadFile } from '../src/ycsb/parser';
-import { OP_DELETE, OP_INSERT, OP_READ, OP_UPDATE, prefixOf, type Workload } from '../src/ycsb/workload';
+import * as workload from '../src/ycsb/workload';
+import { prefixOf, type Workload } from '../src/ycsb/workload';
 import { freshStore, runPhase, runWarmUp, type ReadReport } from '../src/ycsb/runner';
 import { runYcsbThreads } from '../src/ycsb/thread-runner';
 import { runIndependentStores } from './independent-stores';
 import { JsSameLayoutStore } from './js-same-layout';
 import { TypedTable } from './typed-table';
+
+// The operation codes as this module's own consts, as the PmEHash runner has them (see
+// "Constants on the hot path" in src/bucket.ts): imported by name, every case of the contenders'
+// switches would read them from the workload module's exports at every operation.
+const { OP_DELETE, OP_INSERT, OP_READ, OP_UPDATE } = workload;
 
 /** Every contender, in the order each round of `make bench` runs them. */
 export const CONTENDERS = [
@@ -137,6 +143,54 @@ async function runPmEHashThreads(loadFile: string, runFile: string, dir: string,
 /** Operations whose buckets are prefetched together, as in src/ycsb/runner.ts. */
 const BATCH = 8;
 
+/** What a batch function carries from one call to the next: the index of the next READ's expectation. */
+interface BatchAt {
+  read: number;
+}
+
+/**
+ * Runs operations [from, to) of `w` on the JavaScript same-layout store, after its prefetch. A
+ * function per batch, as the PmEHash runner's runBatch: V8 then compiles the READ path, which
+ * the load phase never ran, into the next call instead of running the rest of a one-call phase
+ * loop unoptimized. The typed-array table gets the same structure (runTypedBatch).
+ */
+function runJsBatch(
+  store: JsSameLayoutStore,
+  w: Workload,
+  expected: ReadExpectations,
+  reads: ReadReport,
+  out: Uint32Array,
+  at: BatchAt,
+  from: number,
+  to: number,
+): void {
+  const { ops, keyLo, keyHi } = w;
+  store.prefetch(keyLo, keyHi, from, to);
+  let r = at.read;
+  for (let i = from; i < to; i++) {
+    const lo = keyLo[i] | 0; // int32 bits, as the PmEHash runner passes them
+    const hi = keyHi[i] | 0;
+    switch (ops[i]) {
+      case OP_INSERT:
+        store.insert(lo, hi, lo, hi);
+        break;
+      case OP_UPDATE:
+        store.update(lo, hi, ~lo, ~hi);
+        break;
+      case OP_READ: {
+        const found = store.search(lo, hi, out) === 0;
+        const vLo = out[0] | 0;
+        const vHi = out[1] | 0;
+        judge(reads, expected[r++], found, vLo === lo && vHi === hi, vLo === ~lo && vHi === ~hi);
+        break;
+      }
+      case OP_DELETE:
+        throw new Error('the js-same-layout contender does not delete');
+    }
+  }
+  at.read = r;
+}
+
 export function runJsSameLayout(
   load: Workload,
   run: Workload,
@@ -148,37 +202,48 @@ export function runJsSameLayout(
   const reads: ReadReport = { found: 0, missed: 0, mismatched: 0 };
   const out = new Uint32Array(2);
   const go = (w: Workload, expected: ReadExpectations): PhaseResult => {
-    const { ops, keyLo, keyHi } = w;
-    let r = 0;
+    const at: BatchAt = { read: 0 };
     const t = now();
-    for (let from = 0; from < w.count; from += BATCH) {
-      const to = Math.min(from + BATCH, w.count);
-      store.prefetch(keyLo, keyHi, from, to);
-      for (let i = from; i < to; i++) {
-        const lo = keyLo[i] | 0; // int32 bits, as the PmEHash runner passes them
-        const hi = keyHi[i] | 0;
-        switch (ops[i]) {
-          case OP_INSERT:
-            store.insert(lo, hi, lo, hi);
-            break;
-          case OP_UPDATE:
-            store.update(lo, hi, ~lo, ~hi);
-            break;
-          case OP_READ: {
-            const found = store.search(lo, hi, out) === 0;
-            const vLo = out[0] | 0;
-            const vHi = out[1] | 0;
-            judge(reads, expected[r++], found, vLo === lo && vHi === hi, vLo === ~lo && vHi === ~hi);
-            break;
-          }
-          case OP_DELETE:
-            throw new Error('the js-same-layout contender does not delete');
-        }
-      }
-    }
+    for (let from = 0; from < w.count; from += BATCH)
+      runJsBatch(store, w, expected, reads, out, at, from, Math.min(from + BATCH, w.count));
     return phase(w.count, since(t));
   };
   return { load: go(load, le), run: go(run, re), reads, keys: store.keys, storeBytes: store.storeBytes };
+}
+
+/** Runs operations [from, to) of `w` on the typed-array table (a function per batch, as runJsBatch). */
+function runTypedBatch(
+  table: TypedTable,
+  w: Workload,
+  expected: ReadExpectations,
+  reads: ReadReport,
+  out: Int32Array,
+  at: BatchAt,
+  from: number,
+  to: number,
+): void {
+  const { ops, keyLo, keyHi } = w;
+  let r = at.read;
+  for (let i = from; i < to; i++) {
+    const lo = keyLo[i] | 0; // int32 bits, as the PmEHash runner passes them
+    const hi = keyHi[i] | 0;
+    switch (ops[i]) {
+      case OP_INSERT:
+        table.insert(lo, hi, lo, hi);
+        break;
+      case OP_UPDATE:
+        table.update(lo, hi, ~lo, ~hi);
+        break;
+      case OP_READ: {
+        const found = table.search(lo, hi, out) === 0;
+        judge(reads, expected[r++], found, out[0] === lo && out[1] === hi, out[0] === ~lo && out[1] === ~hi);
+        break;
+      }
+      case OP_DELETE:
+        throw new Error('the typed-table contender does not delete');
+    }
+  }
+  at.read = r;
 }
 
 function runTypedTable(load: Workload, run: Workload, le: ReadExpectations, re: ReadExpectations) {
@@ -186,27 +251,10 @@ function runTypedTable(load: Workload, run: Workload, le: ReadExpectations, re: 
   const reads: ReadReport = { found: 0, missed: 0, mismatched: 0 };
   const out = new Int32Array(2);
   const go = (w: Workload, expected: ReadExpectations): PhaseResult => {
-    let r = 0;
+    const at: BatchAt = { read: 0 };
     const t = now();
-    for (let i = 0; i < w.count; i++) {
-      const lo = w.keyLo[i] | 0; // int32 bits, as the PmEHash runner passes them
-      const hi = w.keyHi[i] | 0;
-      switch (w.ops[i]) {
-        case OP_INSERT:
-          table.insert(lo, hi, lo, hi);
-          break;
-        case OP_UPDATE:
-          table.update(lo, hi, ~lo, ~hi);
-          break;
-        case OP_READ: {
-          const found = table.search(lo, hi, out) === 0;
-          judge(reads, expected[r++], found, out[0] === lo && out[1] === hi, out[0] === ~lo && out[1] === ~hi);
-          break;
-        }
-        case OP_DELETE:
-          throw new Error('the typed-table contender does not delete');
-      }
-    }
+    for (let from = 0; from < w.count; from += BATCH)
+      runTypedBatch(table, w, expected, reads, out, at, from, Math.min(from + BATCH, w.count));
     return phase(w.count, since(t));
   };
   return { load: go(load, le), run: go(run, re), reads, keys: table.size };

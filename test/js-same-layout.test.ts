@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runJsSameLayout } from '../bench/contender';
-import { CATALOG_FILE } from '../src/files';
+import { CATALOG_FILE, LOCK_FILE, METADATA_FILE } from '../src/files';
 import { ExpectationTable } from '../src/ycsb/expectations';
 import { parseWorkloadFile } from '../src/ycsb/parser';
 import { runYcsb } from '../src/ycsb/runner';
@@ -49,6 +49,12 @@ test('the JavaScript same-layout contender verifies every READ and writes the pa
   const report = runYcsb({ loadFile, runFile, dir: pm });
   expect(report.reads).toEqual(result.reads);
   expect(fs.readdirSync(dir).sort()).toEqual(['1', '2', CATALOG_FILE]);
+  expect(
+    fs
+      .readdirSync(pm)
+      .filter((f) => f !== METADATA_FILE && f !== LOCK_FILE)
+      .sort(),
+  ).toEqual(['1', '2', CATALOG_FILE]);
   for (const file of ['1', '2', CATALOG_FILE])
     expect(fs.readFileSync(path.join(dir, file)).equals(fs.readFileSync(path.join(pm, file)))).toBe(true);
   expect(result.storeBytes).toBe(
