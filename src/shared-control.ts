@@ -31,8 +31,8 @@ import { LOG_SLOTS, MAX_GLOBAL_DEPTH } from '../include-types/layout';
 import { PmEHashError } from './errors';
 
 /** Threads a store can have at once (one log slot each): the owner and up to 63 workers. */
-export const MAX_THREADS = LOG_SLOTS;
-export const LOCK_STRIPES = 1 << 16;
+const MAX_THREADS = LOG_SLOTS;
+const LOCK_STRIPES = 1 << 16;
 const SPIN_TIMEOUT_MS = 2000;
 /** Structure lock word values (lockStructure). */
 const HELD = 1;
@@ -53,12 +53,12 @@ const STRUCTURE_LOCK = 0;
 const ALLOC_CURSOR = 1;
 const NEXT_PAGE = 2; // the page file a thread is making ahead of need, or 0
 /** Word index of the catalog word (hot paths read it from `words` directly). */
-export const CATALOG = LINE;
+const CATALOG = LINE;
 const SHARERS = 0xff; // section word: threads redirecting its entries
 /** Catalog and section words: a doubling or halving under way. */
-export const EXCLUSIVE = 0x100;
+const EXCLUSIVE = 0x100;
 /** Bits of a catalog or section word that say a redirect or catalog change is under way. */
-export const CATALOG_BUSY = SHARERS | EXCLUSIVE;
+const CATALOG_BUSY = SHARERS | EXCLUSIVE;
 const EPOCH = 0x200; // catalog and section words: one end of a hold
 /**
  * Catalog sections: entry i is in section i mod SECTIONS, a key of hash h in section h mod
@@ -71,7 +71,7 @@ const EPOCH = 0x200; // catalog and section words: one end of a hold
  * load 0.99x, 0.84-1.15; run 1.00x); the retries grow with the number of threads that split.
  */
 const SECTION_BITS = 6;
-export const SECTIONS = 1 << SECTION_BITS;
+const SECTIONS = 1 << SECTION_BITS;
 const GLOBAL_DEPTH = 4 * LINE;
 const MAX_FILE_ID = GLOBAL_DEPTH + 1;
 const SLOTS_IN_USE = GLOBAL_DEPTH + 2; // bitmap over two words
@@ -81,8 +81,12 @@ const BUCKETS_AT_DEPTH = 5 * LINE; // MAX_GLOBAL_DEPTH + 2 words
 const KEYS = BUCKETS_AT_DEPTH + 2 * LINE; // one line per thread slot
 const FIRST_SECTION = KEYS + MAX_THREADS * LINE; // one line per section
 /** Word index of the first lock stripe (hot paths index `words` directly). */
-export const LOCKS = FIRST_SECTION + SECTIONS * LINE;
+const LOCKS = FIRST_SECTION + SECTIONS * LINE;
 const WORDS = LOCKS + LOCK_STRIPES;
+
+// Exported through a list, so that this module's own uses stay plain consts (see "Constants on
+// the hot path" in bucket.ts).
+export { CATALOG, CATALOG_BUSY, EXCLUSIVE, LOCKS, LOCK_STRIPES, MAX_THREADS, SECTIONS };
 
 /** Word index of the section word of catalog entry i, or of a key whose hash is i. */
 export function sectionWordAt(i: number): number {

@@ -10,7 +10,8 @@ import * as layout from '../include-types/layout';
 import * as bucket from './bucket';
 import { findKey, touchBucket } from './bucket';
 import { hashKey } from './hash';
-import { CATALOG, CATALOG_BUSY, LOCK_STRIPES, LOCKS, sectionWordAt, SharedControl } from './shared-control';
+import * as sharedControl from './shared-control';
+import { sectionWordAt, SharedControl } from './shared-control';
 import { lockIdOf, sharedMergeEmpty, sharedSplit, syncWithControl } from './shared-structure';
 import type { StoreState } from './store-state';
 import { batchAddresses, insertIntoSlot, removeSlot, updateSlot, WordStore } from './word-store';
@@ -18,11 +19,9 @@ import { batchAddresses, insertIntoSlot, removeSlot, updateSlot, WordStore } fro
 // The hot path's constants as this module's own (see "Constants on the hot path" in bucket.ts).
 const { BUCKET_FULL_BITMAP } = layout;
 const { BITMAP, DEPTH, USED, VALUE } = bucket;
+const { CATALOG, CATALOG_BUSY, LOCK_STRIPES, LOCKS } = sharedControl;
 
-/**
- * WordStore's batch scratch under a name of this module's own: a module constant here too, which
- * V8 compiles as the array itself (an imported name is read from the other module's exports).
- */
+/** WordStore's batch scratch under a name of this module's own, a plain const here too. */
 const threadBatchAddresses = batchAddresses;
 
 /** searchOnce's answer when its probe cannot be trusted: a writer, a redirect or an unmapped page file was in the way. */
