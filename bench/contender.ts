@@ -143,77 +143,28 @@ async function runPmEHashThreads(loadFile: string, runFile: string, dir: string,
 /** Operations whose buckets are prefetched together, as in src/ycsb/runner.ts. */
 const BATCH = 8;
 
-/** What a batch function carries from one call to the next: the index of the next READ's expectation. */
+/** What runTableBatch carries from one call to the next: the index of the next READ's expectation. */
 interface BatchAt {
   read: number;
 }
 
+/** The in-memory tables a contender drives with runTableBatch (values as int32 bits in `out`). */
+interface BenchTable {
+  insert(lo: number, hi: number, vLo: number, vHi: number): number;
+  update(lo: number, hi: number, vLo: number, vHi: number): number;
+  search(lo: number, hi: number, out: Int32Array): number;
+  /** Touches what operations [from, to) will use, before they run (a no-op for a table that does not prefetch). */
+  prefetch(lo: Uint32Array, hi: Uint32Array, from: number, to: number): void;
+}
+
 /**
- * Runs operations [from, to) of `w` on the JavaScript same-layout store, after its prefetch. A
- * function per batch, as the PmEHash runner's runBatch: V8 then compiles the READ path, which
- * the load phase never ran, into the next call instead of running the rest of a one-call phase
- * loop unoptimized. The typed-array table gets the same structure (runTypedBatch).
+ * Runs operations [from, to) of `w` on `table`, after its prefetch. A function per batch, as the
+ * PmEHash runner's runBatch: V8 then compiles the READ path, which the load phase never ran, into
+ * the next call, instead of running the rest of a one-call phase loop unoptimized. Each
+ * contender runs in a process of its own, so each process sees one kind of table here.
  */
-function runJsBatch(
-  store: JsSameLayoutStore,
-  w: Workload,
-  expected: ReadExpectations,
-  reads: ReadReport,
-  out: Uint32Array,
-  at: BatchAt,
-  from: number,
-  to: number,
-): void {
-  const { ops, keyLo, keyHi } = w;
-  store.prefetch(keyLo, keyHi, from, to);
-  let r = at.read;
-  for (let i = from; i < to; i++) {
-    const lo = keyLo[i] | 0; // int32 bits, as the PmEHash runner passes them
-    const hi = keyHi[i] | 0;
-    switch (ops[i]) {
-      case OP_INSERT:
-        store.insert(lo, hi, lo, hi);
-        break;
-      case OP_UPDATE:
-        store.update(lo, hi, ~lo, ~hi);
-        break;
-      case OP_READ: {
-        const found = store.search(lo, hi, out) === 0;
-        const vLo = out[0] | 0;
-        const vHi = out[1] | 0;
-        judge(reads, expected[r++], found, vLo === lo && vHi === hi, vLo === ~lo && vHi === ~hi);
-        break;
-      }
-      case OP_DELETE:
-        throw new Error('the js-same-layout contender does not delete');
-    }
-  }
-  at.read = r;
-}
-
-export function runJsSameLayout(
-  load: Workload,
-  run: Workload,
-  le: ReadExpectations,
-  re: ReadExpectations,
-  dir: string,
-) {
-  const store = new JsSameLayoutStore(dir);
-  const reads: ReadReport = { found: 0, missed: 0, mismatched: 0 };
-  const out = new Uint32Array(2);
-  const go = (w: Workload, expected: ReadExpectations): PhaseResult => {
-    const at: BatchAt = { read: 0 };
-    const t = now();
-    for (let from = 0; from < w.count; from += BATCH)
-      runJsBatch(store, w, expected, reads, out, at, from, Math.min(from + BATCH, w.count));
-    return phase(w.count, since(t));
-  };
-  return { load: go(load, le), run: go(run, re), reads, keys: store.keys, storeBytes: store.storeBytes };
-}
-
-/** Runs operations [from, to) of `w` on the typed-array table (a function per batch, as runJsBatch). */
-function runTypedBatch(
-  table: TypedTable,
+function runTableBatch(
+  table: BenchTable,
   w: Workload,
   expected: ReadExpectations,
   reads: ReadReport,
@@ -223,6 +174,7 @@ function runTypedBatch(
   to: number,
 ): void {
   const { ops, keyLo, keyHi } = w;
+  table.prefetch(keyLo, keyHi, from, to);
   let r = at.read;
   for (let i = from; i < to; i++) {
     const lo = keyLo[i] | 0; // int32 bits, as the PmEHash runner passes them
@@ -240,24 +192,40 @@ function runTypedBatch(
         break;
       }
       case OP_DELETE:
-        throw new Error('the typed-table contender does not delete');
+        throw new Error('the in-memory and JavaScript same-layout contenders do not delete');
     }
   }
   at.read = r;
 }
 
-function runTypedTable(load: Workload, run: Workload, le: ReadExpectations, re: ReadExpectations) {
-  const table = new TypedTable(load.count + run.count);
+/** Both phases on `table`, in batches of BATCH operations. */
+function runTable(table: BenchTable, load: Workload, run: Workload, le: ReadExpectations, re: ReadExpectations) {
   const reads: ReadReport = { found: 0, missed: 0, mismatched: 0 };
   const out = new Int32Array(2);
   const go = (w: Workload, expected: ReadExpectations): PhaseResult => {
     const at: BatchAt = { read: 0 };
     const t = now();
     for (let from = 0; from < w.count; from += BATCH)
-      runTypedBatch(table, w, expected, reads, out, at, from, Math.min(from + BATCH, w.count));
+      runTableBatch(table, w, expected, reads, out, at, from, Math.min(from + BATCH, w.count));
     return phase(w.count, since(t));
   };
-  return { load: go(load, le), run: go(run, re), reads, keys: table.size };
+  return { load: go(load, le), run: go(run, re), reads };
+}
+
+export function runJsSameLayout(
+  load: Workload,
+  run: Workload,
+  le: ReadExpectations,
+  re: ReadExpectations,
+  dir: string,
+) {
+  const store = new JsSameLayoutStore(dir);
+  return { ...runTable(store, load, run, le, re), keys: store.keys, storeBytes: store.storeBytes };
+}
+
+function runTypedTable(load: Workload, run: Workload, le: ReadExpectations, re: ReadExpectations) {
+  const table = new TypedTable(load.count + run.count);
+  return { ...runTable(table, load, run, le, re), keys: table.size };
 }
 
 const MASK64 = (1n << 64n) - 1n;

@@ -143,7 +143,8 @@ export class JsSameLayoutStore {
     }
   }
 
-  search(kLo: number, kHi: number, out: Uint32Array): number {
+  /** Writes the value's halves into out[0] and out[1] (as int32 bits). */
+  search(kLo: number, kHi: number, out: Int32Array): number {
     const e = (hashKey(kLo, kHi) & this.mask) * 2;
     const w = this.pages[this.cat[e]];
     const b = this.cat[e + 1] >>> 2;

@@ -51,6 +51,9 @@ export class TypedTable {
     return 0;
   }
 
+  /** It does not prefetch: an operation reads one slot of each array, found by one hash. */
+  prefetch(): void {}
+
   search(lo: number, hi: number, out: Int32Array): number {
     const i = this.slot(lo, hi);
     if (this.used[i] === 0) return -1;

@@ -17,27 +17,13 @@ import type { ContenderResult } from '../bench/contender';
 import { PmEHash } from '../src';
 import { CATALOG_FILE, METADATA_FILE } from '../src/files';
 import { runYcsb } from '../src/ycsb/runner';
+import { layoutKeys, writeLayoutWorkload } from './helpers/layout-workload';
 import { removeTempDirs, tempDir } from './helpers/temp';
 
 afterAll(removeTempDirs);
 
 const cc = findCCompiler();
 const MASK64 = (1n << 64n) - 1n;
-
-/** Deterministic pseudo-random uint64 keys (splitmix64), with both ends of the range and a run of small ones. */
-function keys(n: number): bigint[] {
-  const out = new Set<bigint>([0n, MASK64, 0xffffffffn, 0x100000000n]);
-  for (let k = 1n; out.size < 1000; k++) out.add(k);
-  let x = 7n;
-  while (out.size < n) {
-    x = (x + 0x9e3779b97f4a7c15n) & MASK64;
-    let z = x;
-    z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & MASK64;
-    z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & MASK64;
-    out.add(z ^ (z >> 31n));
-  }
-  return [...out];
-}
 
 function compiled(): string {
   const binary = path.join(tempDir('same-layout-bin'), 'same-layout');
@@ -55,28 +41,14 @@ function runC(binary: string, load: string, run: string, dir: string): Contender
   `the C same-layout contender verifies every READ and writes the bytes PmEHash writes${cc ? '' : ' (skipped: no C compiler)'}`,
   () => {
     const binary = compiled();
-    const all = keys(14_000); // about 1,400 buckets: two page files
-    const absent = keys(14_200).slice(14_000);
-    const wl = tempDir('same-layout-wl');
-    const load = path.join(wl, 'load.txt');
-    const run = path.join(wl, 'run.txt');
-    fs.writeFileSync(load, all.map((k) => `INSERT ${k}\n`).join(''));
-    const runLines = [
-      ...all.slice(0, 3000).map((k) => `UPDATE ${k}`), // then holds ~k
-      ...all.map((k) => `READ ${k}`),
-      ...absent.map((k) => `READ ${k}`), // an expected absence counts as found
-      `INSERT ${all[5]}`, // already there: refused, the value stays ~k
-      `READ ${all[5]}`,
-    ];
-    fs.writeFileSync(run, runLines.join('\r\n')); // CRLF and no final newline, which the parser accepts
-    const reads = all.length + absent.length + 1;
+    const { load, run, all, reads, runOps } = writeLayoutWorkload();
 
     const dir = tempDir('same-layout-store');
     const result = runC(binary, load, run, dir);
     expect(result).toMatchObject({
       name: 'c-same-layout',
       load: { ops: all.length },
-      run: { ops: runLines.length },
+      run: { ops: runOps },
       reads: { found: reads, missed: 0, mismatched: 0 },
       keys: all.length,
     });
@@ -122,7 +94,7 @@ function runC(binary: string, load: string, run: string, dir: string): Contender
   `the C same-layout contender removes keys and refuses a malformed workload${cc ? '' : ' (skipped: no C compiler)'}`,
   () => {
     const binary = compiled();
-    const all = keys(3000);
+    const all = layoutKeys(3000);
     const wl = tempDir('same-layout-wl');
     const load = path.join(wl, 'load.txt');
     const run = path.join(wl, 'run.txt');
