@@ -105,12 +105,15 @@ function contenderTable(results: Results, files: Files, runs: number): string[] 
     const s = spread(results.get(c)!.map(f));
     return `${fmt(s.min)}-${fmt(s.max)}`;
   };
-  /** PmEHash / c for one phase: the ratio of each round, then their median; undefined without both. */
+  /** a / b for one phase: the ratio of each round (every round runs every contender), then their median. */
+  const roundRatio = (a: ContenderResult[], b: ContenderResult[], f: (r: ContenderResult) => number): number =>
+    median(a.map((r, round) => f(r) / f(b[round])));
+  /** PmEHash / c for one phase; undefined without both. */
   const ratio = (c: ContenderName, f: (r: ContenderResult) => number): number | undefined => {
     const base = results.get('pmehash');
     const other = results.get(c);
     if (!base || !other || UNRATIOED.includes(c)) return undefined;
-    return median(other.map((r, round) => f(base[round]) / f(r)));
+    return roundRatio(base, other, f);
   };
   const x = (v: number | undefined): string => (v === undefined ? '' : `${v.toFixed(2)}x`);
   const rows = contenders.map(
@@ -135,8 +138,7 @@ function contenderTable(results: Results, files: Files, runs: number): string[] 
     const warm = results.get('pmehash-warm');
     const c = results.get('c-same-layout')!;
     if (warm) {
-      const warmRatio = (f: (r: ContenderResult) => number): string =>
-        (median(warm.map((r, round) => f(r) / f(c[round]))) * 100).toFixed(0);
+      const warmRatio = (f: (r: ContenderResult) => number): string => (roundRatio(warm, c, f) * 100).toFixed(0);
       lines.push(
         '',
         `After a warm-up (the first ${fmt(WARM_UP)} operations of each phase on a scratch store, so that V8 has compiled the code before the clocks), PmEHash runs at ${warmRatio(loadOps)}% (load) and ${warmRatio(runOps)}% (run) of it.`,
@@ -148,8 +150,7 @@ function contenderTable(results: Results, files: Files, runs: number): string[] 
   if (jsLoad !== undefined && jsRun !== undefined) {
     const js = results.get('js-same-layout')!;
     const c = results.get('c-same-layout');
-    const ofC = (f: (r: ContenderResult) => number): string =>
-      (median(js.map((r, round) => f(r) / f(c![round]))) * 100).toFixed(0);
+    const ofC = (f: (r: ContenderResult) => number): string => (roundRatio(js, c!, f) * 100).toFixed(0);
     lines.push(
       '',
       `PmEHash runs at ${(jsLoad * 100).toFixed(0)}% (load) and ${(jsRun * 100).toFixed(0)}% (run) of the same layout in JavaScript without persistence (bench/js-same-layout.ts: the C program's store in TypeScript, with PmEHash's hash, probe and prefetch, but no persist points, log records or free list)` +

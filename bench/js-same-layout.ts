@@ -1,12 +1,14 @@
 // The same layout in JavaScript, a benchmark contender: bench/same-layout.c's store written in
-// TypeScript, on the same files mapped the same way (src/mapped-files.ts), with PmEHash's own
-// hash, probe, checksum and batch prefetch, and without what makes PmEHash persistent: no persist
-// points, no log records, no free list (slots are taken in file order, as PmEHash takes them on a
-// store that never merges), no validation, no lock. So `make bench` can tell apart what the
-// language costs (the C program against this) from what persistence and the store's structure
-// cost (this against PmEHash). It writes the page files and catalog PmEHash writes for the same
-// operations (test/js-same-layout.test.ts), but no metadata: its folder is not a store.
-// DELETE is not supported (the 220w workloads have none), as in the typed-array contender.
+// TypeScript, on the same files mapped the same way (src/mapped-files.ts). It calls PmEHash's own
+// hash, probe and checksum functions and repeats its two-pass batch prefetch (WordStore's is a
+// method of a store, and there is no WordStore here). It leaves out what makes PmEHash
+// persistent: no persist points, no log records, no free list (slots are taken in file order, as
+// PmEHash takes them on a store that never merges), no validation, no lock. So `make bench` can
+// tell apart what the language costs (the C program against this) from what persistence and the
+// store's structure cost (this against PmEHash). It writes the page files and catalog PmEHash
+// writes for the same operations (test/js-same-layout.test.ts), but no metadata: its folder is
+// not a store. DELETE is not supported (the 220w workloads have none), as in the typed-array
+// contender.
 
 import * as fs from 'node:fs';
 import * as layout from '../include-types/layout';
