@@ -6,11 +6,10 @@ import { META_BUCKETS_PER_PAGE_OFFSET } from '../include-types/layout';
 import { Catalog } from './catalog';
 import { DataPages } from './data-page';
 import { filePath, METADATA_FILE } from './files';
-import { FreeList } from './free-list';
 import type { StoreFiles } from './mapped-files';
 import { MetadataFile } from './metadata';
 import type { SharedControl } from './shared-control';
-import { syncWithControl } from './shared-structure';
+import { syncWithControl } from './structure';
 import type { StoreState } from './store-state';
 
 /** Maps the shared store in `dir` for the thread of log slot `slot`. */
@@ -23,15 +22,13 @@ export function attachState(dir: string, files: StoreFiles, ctl: SharedControl, 
     meta,
     catalog: Catalog.open(dir, files),
     pages,
-    freeList: new FreeList(), // unused: threads take slots from the page bitmaps
     maxFileId: 1,
     globalDepth: 0,
-    keys: 0,
     bucketsAtDepth: ctl.bucketsAtDepth,
     repairs: [],
-    shared: ctl,
+    ctl,
     nextPage: 0,
   };
-  syncWithControl(s, ctl);
+  syncWithControl(s);
   return s;
 }

@@ -72,11 +72,7 @@ export function checkStore(s: StoreState): string[] {
     }
   }
 
-  const free = new Uint8Array(slots);
-  for (const id of s.freeList.toArray()) {
-    if (id < 0 || id >= slots) report(`free list holds slot id ${id} outside the pages`);
-    else if (free[id]++) report(`free list holds slot id ${id} twice`);
-  }
+  const cursor = s.ctl.allocationCursor;
   for (let id = 0; id < slots; id++) {
     const fileId = pages.fileIdOfBucket(id);
     const slot = id % pages.bucketsPerPage;
@@ -92,14 +88,11 @@ export function checkStore(s: StoreState): string[] {
       report(
         `page ${fileId} slot ${slot}: bitmap says ${reached ? 'free' : 'used'}, catalog says ${reached ? 'used' : 'free'}`,
       );
-    // A shared store takes free slots from the page bitmaps, not from the free list.
-    if (!s.shared && reached === (free[id] === 1))
-      report(
-        `page ${fileId} slot ${slot}: ${reached ? 'in use but on the free list' : 'free but not on the free list'}`,
-      );
+    // Splits take the first free slot from the allocation cursor on (structure.ts).
+    if (!reached && id < cursor) report(`page ${fileId} slot ${slot}: free, but below the allocation cursor ${cursor}`);
   }
 
-  const counted = s.shared ? s.shared.keys() : s.keys;
+  const counted = s.ctl.keys();
   if (keys !== counted) report(`${keys} keys in buckets, ${counted} counted`);
   for (let d = 0; d <= G; d++) {
     if (depthCount[d] !== s.bucketsAtDepth[d])

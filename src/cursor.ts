@@ -15,7 +15,7 @@ import { pow2 } from './bits';
 import { BITMAP, DEPTH, KEY_HI, KEY_LO, USED, VALUE } from './bucket';
 import { hashKey } from './hash';
 import { SharedControl } from './shared-control';
-import { lockIdOf, syncWithControl } from './shared-structure';
+import { lockIdOf, syncWithControl } from './structure';
 import type { StoreState } from './store-state';
 
 const TWO_32 = 4294967296;
@@ -50,7 +50,7 @@ export class PairCursor {
   next(s: StoreState): boolean {
     let spins = 0; // looks again in a row, in a shared store (lookAgain)
     while (this.position < TWO_32) {
-      const ctl = s.shared;
+      const ctl = s.ctl.threaded ? s.ctl : undefined;
       // In a shared store: the catalog word and the entry's section word before reading the
       // entry, compared after the bucket is read (as a lookup does); a change of depth brings
       // this thread's view along. The section is that of the position's keys (`hash`): every
@@ -62,14 +62,14 @@ export class PairCursor {
         spins = lookAgain(ctl, spins);
         continue;
       }
-      if (ctl && s.globalDepth !== ctl.globalDepth) syncWithControl(s, ctl);
+      if (ctl && s.globalDepth !== ctl.globalDepth) syncWithControl(s);
       const mask = pow2(s.globalDepth) - 1;
       const i = hash & mask;
       const fileId = s.catalog.fileId(i);
       const w = s.pages.words[fileId];
       const b = s.catalog.offset(i) >>> 2;
       if (w === undefined && ctl) {
-        syncWithControl(s, ctl); // a page file another thread made since
+        syncWithControl(s); // a page file another thread made since
         continue;
       }
       const lockId = lockIdOf(fileId, s.catalog.offset(i));

@@ -1,7 +1,7 @@
 // Data page files `1`, `2`, ...: a bitmap of used bucket slots followed by the bucket slots.
 // DataPages maps each page file once and translates between pm_address (fileId, offset)
 // and mapped memory (the page's Uint32Array view + word index), the analogue of the course's
-// pmAddr2vAddr / vAddr2pmAddr. It also numbers bucket slots with dense ids for the free list.
+// pmAddr2vAddr / vAddr2pmAddr. It also numbers bucket slots with dense ids, the order in which they are allocated.
 
 import { BUCKET_SIZE, PAGE_HEADER_ALIGN, WORD } from '../include-types/layout';
 import { filePath, pageFileName } from './files';
@@ -98,6 +98,27 @@ export class DataPages {
 
   isUsed(fileId: number, slot: number): boolean {
     return (this.words[fileId][slot >>> 5] & (1 << (slot & 31))) !== 0;
+  }
+
+  /**
+   * The id of the first free bucket slot (page bitmap bit clear) in [from, to), or -1. Reads a
+   * bitmap word (32 slots) at a time.
+   */
+  firstFreeSlot(from: number, to: number): number {
+    let id = from;
+    while (id < to) {
+      const fileId = this.fileIdOfBucket(id);
+      const pageStart = (fileId - 1) * this.bucketsPerPage;
+      const slot = id - pageStart;
+      const bit = slot & 31;
+      const free = ~this.words[fileId][slot >>> 5] & (-1 << bit);
+      if (free !== 0) {
+        const found = slot - bit + (31 - Math.clz32(free & -free));
+        if (found < this.bucketsPerPage) return pageStart + found < to ? pageStart + found : -1;
+      }
+      id = Math.min(id + 32 - bit, pageStart + this.bucketsPerPage);
+    }
+    return -1;
   }
 
   /** Sets or clears a slot's bit in its page bitmap and persists the word. */

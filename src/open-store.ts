@@ -2,15 +2,15 @@
 // existing one. Nothing is written before the folder is known to be empty of store files or
 // recovery has validated it.
 
-import { MAX_GLOBAL_DEPTH, METADATA_FILE_SIZE } from '../include-types/layout';
+import { METADATA_FILE_SIZE } from '../include-types/layout';
 import { Catalog } from './catalog';
 import { DataPages } from './data-page';
 import { CREATING_FILE, filePath, METADATA_FILE, removeStoreFiles } from './files';
 import { refuseLostMetadata, scanFolder } from './folder';
-import { FreeList } from './free-list';
 import type { StoreFiles } from './mapped-files';
 import { MetadataFile } from './metadata';
 import { recoverStore } from './recovery';
+import { SharedControl } from './shared-control';
 import type { StoreState } from './store-state';
 
 /** Opens (recovering) or creates the store in `dir`, which exists and is locked by the caller. */
@@ -49,23 +49,19 @@ function createStore(dir: string, files: StoreFiles, bucketsPerPage: number): St
   files.rename(filePath(dir, CREATING_FILE), filePath(dir, METADATA_FILE));
   files.syncFolder(dir);
 
-  const freeList = new FreeList();
-  for (let slot = 1; slot < bucketsPerPage; slot++) freeList.put(pages.bucketId(1, pages.bucketOffset(slot)));
-  const bucketsAtDepth = new Int32Array(MAX_GLOBAL_DEPTH + 2);
-  bucketsAtDepth[0] = 1;
+  const ctl = SharedControl.create(false);
+  ctl.bucketsAtDepth[0] = 1;
   return {
     dir,
     files,
     meta,
     catalog,
     pages,
-    freeList,
     maxFileId: 2,
     globalDepth: 0,
-    keys: 0,
-    bucketsAtDepth,
+    bucketsAtDepth: ctl.bucketsAtDepth,
     repairs: [],
-    shared: undefined,
+    ctl,
     nextPage: 0,
   };
 }

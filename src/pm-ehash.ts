@@ -23,7 +23,6 @@ import { fromHalves, halves, toHalves } from './uint64';
 import { WordStore } from './word-store';
 import { attachState } from './attach';
 import { MAX_THREADS, SharedControl, type ShareHandle } from './shared-control';
-import { SharedWordStore } from './shared-word-store';
 import { shrinkCatalog } from './structure';
 
 function checkOptions(options: PmEHashOptions): { durability: Durability; bucketsPerPage: number } {
@@ -88,7 +87,7 @@ export class PmEHash {
       this.repairs = [];
       try {
         const state = attachState(this.dir, this.files, ctl, this.slot);
-        this.words = new SharedWordStore(state, this.dir, ctl, ctl.keyCounter(this.slot));
+        this.words = new WordStore(state, this.dir, this.slot);
       } catch (err) {
         ctl.releaseSlot(this.slot);
         throw err instanceof PmEHashError ? err : ioError(`cannot attach to store ${this.dir}`, err);
@@ -127,7 +126,7 @@ export class PmEHash {
       throw ioError(`cannot open store in ${this.dir}`, err);
     }
     this.repairs = state.repairs;
-    this.words = new WordStore(state, this.dir);
+    this.words = new WordStore(state, this.dir, 0);
   }
 
   // ---- the course's API: 0 / -1 ------------------------------------------------------------
@@ -197,8 +196,8 @@ export class PmEHash {
 
   /** Number of pairs in the store. */
   get size(): number {
-    const s = this.words.state;
-    return s.shared ? s.shared.keys() : s.keys;
+    this.assertOpen();
+    return this.words.keys();
   }
 
   /**
@@ -303,18 +302,8 @@ export class PmEHash {
     if (this.lock === undefined)
       throw new PmEHashError('PMEHASH_BUSY', 'only the thread that opened the store can share it');
     const s = this.words.state;
-    if (!s.shared) {
-      const ctl = SharedControl.create();
-      ctl.globalDepth = s.globalDepth;
-      ctl.maxFileId = s.maxFileId;
-      ctl.bucketsAtDepth.set(s.bucketsAtDepth);
-      ctl.takeSlot(); // slot 0, the log record this thread already writes
-      ctl.keyCounter(0)[0] = s.keys;
-      s.bucketsAtDepth = ctl.bucketsAtDepth;
-      s.shared = ctl;
-      this.words = new SharedWordStore(s, this.dir, ctl, ctl.keyCounter(0));
-    }
-    return { kind: 'pmehash-share', dir: this.dir, durability: this.durability, control: s.shared!.buffer };
+    if (!s.ctl.threaded) this.words.share();
+    return { kind: 'pmehash-share', dir: this.dir, durability: this.durability, control: s.ctl.buffer };
   }
 
   /** In a worker thread: the store another thread shared (`store.share()`). Close it when done. */
@@ -334,7 +323,7 @@ export class PmEHash {
 
   stats(): PmEHashStats {
     const s = this.words.current();
-    const keys = s.shared ? s.shared.keys() : s.keys;
+    const keys = this.words.keys();
     let buckets = 0;
     for (let d = 0; d <= s.globalDepth; d++) buckets += s.bucketsAtDepth[d];
     return {
@@ -359,7 +348,7 @@ export class PmEHash {
   close(): void {
     if (this.words.isClosed) return;
     const s = this.words.state;
-    const attached = s.shared && this.lock !== undefined ? s.shared.beginClose() : 0;
+    const attached = s.ctl.threaded && this.lock !== undefined ? s.ctl.beginClose() : 0;
     if (attached > 0) {
       throw new PmEHashError(
         'PMEHASH_BUSY',
@@ -371,11 +360,11 @@ export class PmEHash {
       s.pages.release();
       s.catalog.release();
       this.words.detach();
-      s.shared!.releaseSlot(this.slot);
+      s.ctl.releaseSlot(this.slot);
       return;
     }
     // The last thread of a shared store gives the catalog file back what it no longer uses.
-    if (s.shared) shrinkCatalog(s, pow2(s.shared.globalDepth));
+    if (s.ctl.threaded) shrinkCatalog(s, pow2(s.ctl.globalDepth));
     if (this.durability === 'sync') {
       s.pages.flush();
       s.catalog.flush();

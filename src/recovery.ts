@@ -19,11 +19,11 @@ import { Catalog } from './catalog';
 import { DataPages, pageFileSize } from './data-page';
 import { PmEHashCorruptError } from './errors';
 import { CATALOG_FILE, filePath, METADATA_FILE, pageFileName } from './files';
-import { FreeList } from './free-list';
 import { hashKey } from './hash';
 import { MetadataFile, parseMetadata, type LogRecord } from './metadata';
 import type { FolderContents } from './folder';
 import type { StoreFiles } from './mapped-files';
+import { SharedControl } from './shared-control';
 import type { StoreState } from './store-state';
 import { halveUnusedLevels, shrinkCatalog } from './structure';
 
@@ -123,8 +123,7 @@ export function recoverStore(dir: string, files: StoreFiles, contents: FolderCon
     );
   }
 
-  // Step 7: page bitmaps and free list.
-  const freeList = new FreeList();
+  // Step 7: page bitmaps.
   let repairedBits = 0;
   for (let id = 0; id < slots; id++) {
     const fileId = pages.fileIdOfBucket(id);
@@ -134,23 +133,23 @@ export function recoverStore(dir: string, files: StoreFiles, contents: FolderCon
       pages.setUsed(fileId, slot, used);
       repairedBits++;
     }
-    if (!used) freeList.put(id);
   }
   if (repairedBits > 0) repairs.push(`repaired ${repairedBits} page bitmap bit(s)`);
 
+  const ctl = SharedControl.create(false);
+  ctl.bucketsAtDepth.set(bucketsAtDepth);
+  ctl.keyCounter(0)[0] = keys;
   const s: StoreState = {
     dir,
     files,
     meta,
     catalog,
     pages,
-    freeList,
     maxFileId: header.maxFileId,
     globalDepth: header.globalDepth,
-    keys,
-    bucketsAtDepth,
+    bucketsAtDepth: ctl.bucketsAtDepth,
     repairs,
-    shared: undefined,
+    ctl,
     nextPage: 0,
   };
 

@@ -1,7 +1,10 @@
 // The control block that threads sharing a store synchronise through: one SharedArrayBuffer,
-// made by the owner's share() and handed to every attached worker. It holds no data of the
-// store (that is in the mapped files, which every thread maps itself): only locks, versions, and
-// the few numbers every thread must agree on. FORMAT.md, "Threads", gives the protocol.
+// made when the store is opened and handed by the owner's share() to every attached worker. It
+// holds no data of the store (that is in the mapped files, which every thread maps itself): only
+// locks, versions, and the few numbers every thread must agree on. FORMAT.md, "Threads", gives
+// the protocol. Until share(), no other thread can reach the store: its locks are then no-ops
+// (as SQLite's mutexes are in a single-threaded build), and the one code path of every
+// operation runs without them.
 //
 //   bucket version-locks   one int32 per lock stripe (bucket id mod LOCK_STRIPES): even = free,
 //                          odd = held; every release adds 2, so a reader that sees the same even
@@ -141,13 +144,25 @@ export class SharedControl {
   /** Whether this thread may rely on plain accesses staying in order (plainAccessesInOrder). */
   readonly inOrder = plainAccessesInOrder;
 
-  constructor(readonly buffer: SharedArrayBuffer) {
+  /**
+   * Whether other threads may use the store: set by the owner's share(), and in every worker
+   * that attached. While false, every lock below is a no-op, syncWithControl does nothing, and
+   * the thread's own copies (StoreState) are the store's numbers.
+   */
+  threaded: boolean;
+
+  constructor(
+    readonly buffer: SharedArrayBuffer,
+    threaded = true,
+  ) {
     this.words = new Int32Array(buffer);
     this.bucketsAtDepth = new Int32Array(buffer, BUCKETS_AT_DEPTH * 4, MAX_GLOBAL_DEPTH + 2);
+    this.threaded = threaded;
   }
 
-  static create(): SharedControl {
-    return new SharedControl(new SharedArrayBuffer(WORDS * 4));
+  /** A new control block; `threaded` false for a store that is not shared yet. */
+  static create(threaded = true): SharedControl {
+    return new SharedControl(new SharedArrayBuffer(WORDS * 4), threaded);
   }
 
   // ---- numbers every thread agrees on --------------------------------------------------------
@@ -160,6 +175,19 @@ export class SharedControl {
     Atomics.store(this.words, GLOBAL_DEPTH, g);
   }
 
+  /**
+   * globalDepth and maxFileId for a holder of the structure lock, or of a catalog section (no
+   * doubling or halving can run then): plain loads, since only such a holder changes them, and
+   * taking the lock (a compareExchange) ordered them after every change made before.
+   */
+  get heldGlobalDepth(): number {
+    return this.words[GLOBAL_DEPTH];
+  }
+
+  get heldMaxFileId(): number {
+    return this.words[MAX_FILE_ID];
+  }
+
   get maxFileId(): number {
     return Atomics.load(this.words, MAX_FILE_ID);
   }
@@ -169,7 +197,7 @@ export class SharedControl {
   }
 
   /**
-   * The id of the page file one thread is making ahead of need (shared-structure.ts,
+   * The id of the page file one thread is making ahead of need (structure.ts,
    * makeNextPage), or 0. Set under the structure lock; cleared by that thread.
    */
   get nextPage(): number {
@@ -253,6 +281,7 @@ export class SharedControl {
 
   /** Tries once to lock bucket `id`'s stripe; returns the held value, or 0 when it is held. */
   tryLockBucket(id: number): number {
+    if (!this.threaded) return 1;
     const at = LOCKS + (id & (LOCK_STRIPES - 1));
     const v = Atomics.load(this.words, at);
     if ((v & 1) === 0 && Atomics.compareExchange(this.words, at, v, v + 1) === v) return v + 1;
@@ -260,6 +289,7 @@ export class SharedControl {
   }
 
   unlockBucket(id: number, held: number): void {
+    if (!this.threaded) return;
     SharedControl.release(this.words, LOCKS + (id & (LOCK_STRIPES - 1)), held, this.inOrder);
   }
 
@@ -288,6 +318,7 @@ export class SharedControl {
   // instead of sleeping a fixed pause past it.
 
   lockStructure(): void {
+    if (!this.threaded) return;
     if (Atomics.compareExchange(this.words, STRUCTURE_LOCK, 0, HELD) !== 0) this.lockStructureSlow();
   }
 
@@ -308,6 +339,7 @@ export class SharedControl {
   }
 
   unlockStructure(): void {
+    if (!this.threaded) return;
     if (Atomics.exchange(this.words, STRUCTURE_LOCK, 0) === HELD_WAITED) Atomics.notify(this.words, STRUCTURE_LOCK, 1);
   }
 
@@ -316,6 +348,7 @@ export class SharedControl {
    * for redirecting them (at most 255 threads at once), taken in section order.
    */
   beginRedirect(depth: number, pattern: number): void {
+    if (!this.threaded) return;
     const step = sectionStep(depth);
     const first = pattern & (SECTIONS - 1);
     for (let c = first; c < SECTIONS; c += step) {
@@ -331,7 +364,8 @@ export class SharedControl {
 
   private holdSection(at: number): void {
     for (let spins = 0; ; spins++) {
-      const w = Atomics.load(this.words, at);
+      // A plain load: the compareExchange that follows checks it.
+      const w = this.words[at];
       if ((w & EXCLUSIVE) === 0 && Atomics.compareExchange(this.words, at, w, w + 1) === w) return;
       if (spins > 1000) this.backOff(spins, 'a catalog section');
     }
@@ -342,6 +376,7 @@ export class SharedControl {
    * sections, and the section's epoch advances (in one add).
    */
   endRedirect(depth: number, pattern: number): void {
+    if (!this.threaded) return;
     const step = sectionStep(depth);
     for (let c = pattern & (SECTIONS - 1); c < SECTIONS; c += step)
       Atomics.add(this.words, sectionWordAt(c), EPOCH - 1);
@@ -352,6 +387,7 @@ export class SharedControl {
    * sharers are gone; then the catalog word says so.
    */
   beginCatalogChange(): void {
+    if (!this.threaded) return;
     for (let c = 0; c < SECTIONS; c++) {
       try {
         this.takeSection(sectionWordAt(c));
@@ -372,6 +408,7 @@ export class SharedControl {
   }
 
   endCatalogChange(): void {
+    if (!this.threaded) return;
     Atomics.add(this.words, CATALOG, EPOCH - EXCLUSIVE);
     for (let c = 0; c < SECTIONS; c++) Atomics.add(this.words, sectionWordAt(c), EPOCH - EXCLUSIVE);
   }

@@ -5,7 +5,6 @@
 
 import type { Catalog } from './catalog';
 import type { DataPages } from './data-page';
-import type { FreeList } from './free-list';
 import type { StoreFiles } from './mapped-files';
 import type { MetadataFile } from './metadata';
 import type { SharedControl } from './shared-control';
@@ -18,21 +17,21 @@ export interface StoreState {
   meta: MetadataFile;
   catalog: Catalog;
   pages: DataPages;
-  freeList: FreeList;
   maxFileId: number;
   globalDepth: number;
-  /** Keys stored (sum of the bucket bitmaps' popcounts). */
-  keys: number;
-  /** bucketsAtDepth[d]: buckets of local depth d; the catalog halves when none has depth G. */
+  /**
+   * bucketsAtDepth[d]: buckets of local depth d; the catalog halves when none has depth G. A
+   * view into the control block.
+   */
   bucketsAtDepth: Int32Array;
   /** What recovery repaired (empty after a clean shutdown). */
   repairs: string[];
   /**
-   * Set once the store is shared with worker threads (PmEHash#share): then globalDepth,
-   * maxFileId and bucketsAtDepth are the control block's, keys are counted per thread there,
-   * and this thread's copies are refreshed from it (shared-structure.ts).
+   * The control block: locks, the bucket counts, the key count of each thread slot and the
+   * allocation cursor. Once the store is shared (ctl.threaded), globalDepth and maxFileId are
+   * its too, and this thread's copies are refreshed from it (structure.ts, syncWithControl).
    */
-  shared: SharedControl | undefined;
+  ctl: SharedControl;
   /** A page file this thread is to make ahead of need, once its split is done (0: none). */
   nextPage: number;
 }

@@ -1,7 +1,11 @@
 // Structure changes of the extendible hash: bucket split and merge, catalog doubling and
 // halving, bucket-slot allocation and page files. Each follows the persist order of its section
-// in FORMAT.md, cited by step. They work on the store's state; the caller (PmEHash) refreshes
-// what it caches about the catalog afterwards.
+// in FORMAT.md, cited by step, under the locks of the control block (FORMAT.md, "Threads"),
+// which are no-ops until the store is shared (SharedControl.threaded): one code path for one
+// thread and for many. Lock order: a bucket's stripe, then the structure lock, then the catalog
+// sections in section order; no section is held while waiting for the structure lock, and no
+// one waits for a bucket lock while holding anything (a merge only tries its buddy's). The
+// caller (WordStore) refreshes what it caches about the catalog afterwards.
 
 import * as layout from '../include-types/layout';
 import { LogOp, MAX_GLOBAL_DEPTH } from '../include-types/layout';
@@ -11,38 +15,113 @@ import { pow2 } from './bits';
 import { ioError, PmEHashError } from './errors';
 import { CATALOG_FILE, filePath, pageFileName } from './files';
 import { hashKey } from './hash';
+import { SharedControl } from './shared-control';
 import type { StoreState } from './store-state';
 
 // The hot path's constants as this module's own (see "Constants on the hot path" in bucket.ts).
 const { BUCKET_KV_SLOTS, BUCKET_SIZE } = layout;
 const { BITMAP, DEPTH, KEY_HI, KEY_LO, USED, VALUE } = bucket;
 
-/** Splits the full bucket at (fileId, offset), reached from catalog index i: FORMAT.md, split. */
-export function split(s: StoreState, i: number, fileId: number, offset: number): void {
-  const w = s.pages.words[fileId];
-  const b = offset >>> 2;
-  const d = w[b + DEPTH];
-  const pattern = i & (pow2(d) - 1);
-  const id = allocateBucket(s); // step 1
-  if (d === s.globalDepth) {
-    // step 2
-    try {
-      doubleCatalog(s);
-    } catch (err) {
-      freeBucket(s, s.pages.fileIdOfBucket(id), s.pages.offsetOfBucket(id));
-      throw err;
-    }
-  }
+/** The lock id of the bucket at (fileId, offset): equal buckets, equal ids; collisions only share a lock. */
+export function lockIdOf(fileId: number, offset: number): number {
+  return Math.imul(fileId, 0x9e3779b1) ^ (offset >>> 8);
+}
 
+/**
+ * Brings this thread's copies up to date with the control block: depth, catalog and page
+ * mappings. Nothing to do while the store is not shared: the copies are the store's numbers.
+ */
+export function syncWithControl(s: StoreState): void {
+  const ctl = s.ctl;
+  if (!ctl.threaded) return;
+  s.globalDepth = ctl.globalDepth;
+  s.catalog.ensureCapacity(pow2(s.globalDepth));
+  const maxFileId = ctl.maxFileId;
+  for (let id = s.pages.pageCount + 1; id < maxFileId; id++) s.pages.mapPage(id);
+  s.maxFileId = maxFileId;
+}
+
+/**
+ * Takes the structure lock, with this thread's view in sync with the control block. Every split
+ * of every thread takes that lock, and mapping a page file or a grown catalog takes about 100 us:
+ * that is done without the lock, when the numbers read under it show another thread added one.
+ */
+function lockStructureInSync(s: StoreState): void {
+  const ctl = s.ctl;
+  ctl.lockStructure();
+  if (!ctl.threaded) return;
+  for (;;) {
+    const depth = ctl.heldGlobalDepth;
+    const maxFileId = ctl.heldMaxFileId;
+    if (maxFileId - 1 <= s.pages.pageCount && s.catalog.capacity >= pow2(depth)) {
+      s.globalDepth = depth;
+      s.maxFileId = maxFileId;
+      return;
+    }
+    ctl.unlockStructure();
+    syncWithControl(s);
+    ctl.lockStructure();
+  }
+}
+
+/**
+ * Splits the full bucket B at (fileId, offset), reached from catalog index i; the caller holds
+ * B's lock. FORMAT.md, split: steps 1-2 under the structure lock (which also counts the two
+ * buckets at depth d+1 at once, so that no halving can drop that depth meanwhile), step 5 under
+ * the shared hold of the entries' catalog sections, with the current depth.
+ */
+export function split(s: StoreState, i: number, fileId: number, offset: number): void {
+  const ctl = s.ctl;
+  const d = s.pages.words[fileId][(offset >>> 2) + DEPTH];
+  const pattern = i & (pow2(d) - 1);
+  let id: number;
+  lockStructureInSync(s);
+  let locked = true; // false while waiting for a page file: then a throw must not unlock
+  try {
+    id = takeBucketSlot(s); // step 1
+    while (id < 0) {
+      // Every slot is taken and another thread is making the next page file: wait for it
+      // without the structure lock, which that thread needs to commit the page.
+      locked = false;
+      ctl.unlockStructure();
+      waitForNextPage(ctl);
+      lockStructureInSync(s);
+      locked = true;
+      id = takeBucketSlot(s);
+    }
+    if (d === s.globalDepth) {
+      // step 2
+      let changing = false; // false while waiting for the other threads' redirects to end
+      try {
+        ctl.beginCatalogChange();
+        changing = true;
+        doubleCatalog(s);
+      } catch (err) {
+        giveBackSlot(s, id);
+        throw err;
+      } finally {
+        if (changing) ctl.endCatalogChange();
+      }
+    }
+    s.bucketsAtDepth[d]--; // under the structure lock, like every change of these counts
+    s.bucketsAtDepth[d + 1] += 2;
+  } finally {
+    if (locked) ctl.unlockStructure();
+  }
   const nFileId = s.pages.fileIdOfBucket(id);
   const nOffset = s.pages.offsetOfBucket(id);
   fillNewBucket(s, fileId, offset, nFileId, nOffset, d); // step 3
   s.meta.beginLog(LogOp.Split, fileId, offset, nFileId, nOffset, d, pattern); // step 4
-  s.catalog.redirect(pow2(s.globalDepth), d + 1, pattern | pow2(d), nFileId, nOffset); // step 5
+  try {
+    holdForRedirect(s, d + 1, pattern | pow2(d));
+  } catch (err) {
+    abandonSplit(s, id, d);
+    throw err;
+  }
+  redirectHeld(s, d + 1, pattern | pow2(d), nFileId, nOffset); // step 5
   finishOldBucket(s, fileId, offset, d); // step 6
   s.meta.endLog(); // step 7
-  s.bucketsAtDepth[d]--;
-  s.bucketsAtDepth[d + 1] += 2;
+  if (s.nextPage) makeNextPage(s);
 }
 
 /** Bits of B leaving it in the split under way, and their checksum part (set by fillNewBucket). */
@@ -52,14 +131,7 @@ const leaving = new Int32Array(2);
  * Split step 3: copies into the new bucket N the keys of the full bucket B whose hash bit d is
  * 1, with their checksum, local depth d+1, and persists N.
  */
-export function fillNewBucket(
-  s: StoreState,
-  fileId: number,
-  offset: number,
-  nFileId: number,
-  nOffset: number,
-  d: number,
-): void {
+function fillNewBucket(s: StoreState, fileId: number, offset: number, nFileId: number, nOffset: number, d: number) {
   const w = s.pages.words[fileId];
   const b = offset >>> 2;
   const nw = s.pages.words[nFileId];
@@ -85,7 +157,7 @@ export function fillNewBucket(
 }
 
 /** Split step 6: clears from B the keys fillNewBucket moved, sets its local depth d+1, persists B. */
-export function finishOldBucket(s: StoreState, fileId: number, offset: number, d: number): void {
+function finishOldBucket(s: StoreState, fileId: number, offset: number, d: number): void {
   const w = s.pages.words[fileId];
   const b = offset >>> 2;
   w[b + BITMAP] = (w[b + BITMAP] & ~leaving[0]) ^ leaving[1]; // B was full: every slot j was used
@@ -94,53 +166,216 @@ export function finishOldBucket(s: StoreState, fileId: number, offset: number, d
 }
 
 /**
- * Merges the emptied bucket reached from catalog index i with its buddy, and the survivor with
- * its own buddy while one of a pair is empty; then halves the catalog while no bucket has local
- * depth G. FORMAT.md, merge and catalog halving.
+ * Gives back bucket slot `id`, which a split took and will not use, and the page file the split
+ * claimed to make ahead (nobody else would make it). Under the structure lock.
+ */
+function giveBackSlot(s: StoreState, id: number): void {
+  const ctl = s.ctl;
+  s.pages.setUsed(s.pages.fileIdOfBucket(id), id % s.pages.bucketsPerPage, false);
+  ctl.allocationCursor = Math.min(ctl.allocationCursor, id);
+  if (s.nextPage) {
+    s.nextPage = 0;
+    ctl.nextPage = 0;
+  }
+}
+
+/**
+ * A split that gave up waiting for its catalog sections (step 5) after logging (step 4): nothing
+ * was redirected, B is as it was, and the new bucket is reached from nowhere. Its record is
+ * cleared first: redone by a later recovery, it would split B as it is then, after other threads
+ * have changed it (B's lock is given back with the error). Then its slot and its counts go back,
+ * unless the structure lock cannot be had either (a thread died holding it: the store must be
+ * reopened, and recovery counts afresh).
+ */
+function abandonSplit(s: StoreState, id: number, d: number): void {
+  const ctl = s.ctl;
+  s.meta.endLog();
+  try {
+    ctl.lockStructure();
+  } catch {
+    return;
+  }
+  try {
+    giveBackSlot(s, id);
+    s.bucketsAtDepth[d]++;
+    s.bucketsAtDepth[d + 1] -= 2;
+  } finally {
+    ctl.unlockStructure();
+  }
+}
+
+/**
+ * Page files are made ahead of need while the store is shared: the thread whose split takes
+ * one of the last pageAhead(s) free slots makes the next file after its split, without the
+ * structure lock (writing a page file's zeros takes about 150 us, and every split of every other
+ * thread would wait that long), then commits it under the lock (FORMAT.md, page allocation).
+ * A store that is not shared makes its page files when a split needs one.
+ */
+function pageAhead(s: StoreState): number {
+  return s.ctl.threaded ? Math.max(1, s.pages.bucketsPerPage >>> 2) : 0;
+}
+
+/** FORMAT.md, page allocation, for s.nextPage: step 1 without the structure lock, step 2 under it. */
+function makeNextPage(s: StoreState): void {
+  const ctl = s.ctl;
+  const fileId = s.nextPage;
+  s.nextPage = 0;
+  try {
+    s.pages.createPage(fileId); // this thread has mapped every page before it (takeBucketSlot)
+    s.files.syncFolder(s.dir);
+  } catch {
+    // The split that asked for it is done; a split that finds no free slot makes the file
+    // itself, under the structure lock, and reports the error then.
+    s.pages.dropLastPage(fileId);
+    s.files.remove(filePath(s.dir, pageFileName(fileId)));
+    ctl.nextPage = 0;
+    return;
+  }
+  lockStructureInSync(s);
+  try {
+    s.meta.commit(fileId + 1, s.globalDepth);
+    s.maxFileId = fileId + 1;
+    ctl.maxFileId = fileId + 1;
+    ctl.nextPage = 0;
+  } finally {
+    ctl.unlockStructure();
+  }
+}
+
+/** Waits until the page file another thread is making is committed (or given up). */
+function waitForNextPage(ctl: SharedControl): void {
+  for (let spins = 0; ctl.nextPage !== 0; spins++) {
+    if (spins > 1000) ctl.backOff(spins, 'a new page file');
+  }
+}
+
+/**
+ * FORMAT.md, split step 1: the next bucket slot whose page bitmap bit is clear, from the
+ * allocation cursor on (a new page file when there is none), marked used. Under the structure
+ * lock. Returns -1 when another thread is making the next page file (wait for it).
+ */
+function takeBucketSlot(s: StoreState): number {
+  const ctl = s.ctl;
+  // No slot below the cursor is free: a merge that frees one moves the cursor back to it.
+  // Only committed page files count: a file another thread is making is not yet one.
+  const slots = (s.maxFileId - 1) * s.pages.bucketsPerPage;
+  const id = s.pages.firstFreeSlot(ctl.allocationCursor, slots);
+  if (id >= 0) {
+    s.pages.setUsed(s.pages.fileIdOfBucket(id), id % s.pages.bucketsPerPage, true);
+    ctl.allocationCursor = id + 1;
+    if (slots - id <= pageAhead(s) && ctl.nextPage === 0) {
+      ctl.nextPage = s.maxFileId;
+      s.nextPage = s.maxFileId;
+    }
+    return id;
+  }
+  if (ctl.threaded && ctl.nextPage !== 0) return -1;
+  addPage(s);
+  const first = (s.maxFileId - 2) * s.pages.bucketsPerPage;
+  s.pages.setUsed(s.pages.fileIdOfBucket(first), 0, true);
+  ctl.allocationCursor = first + 1;
+  return first;
+}
+
+/** FORMAT.md, page allocation: steps 1-2. */
+function addPage(s: StoreState): void {
+  const fileId = s.maxFileId;
+  try {
+    s.pages.createPage(fileId);
+    s.files.syncFolder(s.dir); // the new name must be durable before the commit names it
+  } catch (err) {
+    s.pages.dropLastPage(fileId);
+    s.files.remove(filePath(s.dir, pageFileName(fileId)));
+    throw ioError(`cannot create page file ${fileId} in ${s.dir}`, err);
+  }
+  s.meta.commit(fileId + 1, s.globalDepth);
+  s.maxFileId = fileId + 1;
+  s.ctl.maxFileId = fileId + 1;
+}
+
+/**
+ * After a remove emptied the bucket reached from catalog index i (the caller holds no lock):
+ * merges it with its buddy, and the survivor with its own, while one of a pair is empty and both
+ * locks can be had at once; a buddy that is busy ends the merging (the empty bucket stays, and
+ * a later remove may merge it). Then halves the catalog while no bucket has depth G.
+ * FORMAT.md, merge and catalog halving.
  */
 export function mergeEmpty(s: StoreState, i: number): void {
-  const redirect: Redirect = (depth, pattern, fileId, offset) =>
-    s.catalog.redirect(pow2(s.globalDepth), depth, pattern, fileId, offset);
+  const ctl = s.ctl;
   for (;;) {
-    const xFile = s.catalog.fileId(i);
-    const xOffset = s.catalog.offset(i);
-    const xw = s.pages.words[xFile];
-    const d = xw[(xOffset >>> 2) + DEPTH];
-    if (d === 0) break;
-    const pattern = i & (pow2(d) - 1);
-    const buddy = pattern ^ pow2(d - 1);
-    const gone = mergePair(
-      s,
-      d,
-      pattern,
-      xFile,
-      xOffset,
-      buddy,
-      s.catalog.fileId(buddy),
-      s.catalog.offset(buddy),
-      redirect,
-    );
-    if (gone < 0) break;
-    freeBucket(s, s.pages.fileIdOfBucket(gone), s.pages.offsetOfBucket(gone)); // step 5
-    s.bucketsAtDepth[d] -= 2;
-    s.bucketsAtDepth[d - 1]++;
-    i = pattern & (pow2(d - 1) - 1);
+    syncWithControl(s);
+    const xFile = s.catalog.fileId(i & (pow2(s.globalDepth) - 1));
+    const xOffset = s.catalog.offset(i & (pow2(s.globalDepth) - 1));
+    const xId = lockIdOf(xFile, xOffset);
+    const xHeld = ctl.tryLockBucket(xId);
+    if (xHeld === 0) break;
+    let yId = -1;
+    let yHeld = 0;
+    try {
+      // Under X's lock, the entry must still lead to X, with no redirect under way. A bucket in
+      // a page file another thread made since the sync above ends the merging too (it is
+      // optional), rather than being mapped under a lock.
+      if (!entryIs(s, i, xFile, xOffset)) break;
+      const xw = s.pages.words[xFile];
+      if (xw === undefined) break;
+      const d = xw[(xOffset >>> 2) + DEPTH];
+      if (d === 0) break;
+      const pattern = i & (pow2(d) - 1);
+      const buddy = pattern ^ pow2(d - 1);
+      const yFile = s.catalog.fileId(buddy);
+      const yOffset = s.catalog.offset(buddy);
+      if (s.pages.words[yFile] === undefined) break;
+      yId = lockIdOf(yFile, yOffset);
+      if (!ctl.sameStripe(xId, yId)) {
+        yHeld = ctl.tryLockBucket(yId);
+        if (yHeld === 0) break;
+        if (!entryIs(s, buddy, yFile, yOffset)) break;
+      }
+      const gone = mergePair(s, d, pattern, xFile, xOffset, buddy, yFile, yOffset);
+      if (gone < 0) break;
+      ctl.lockStructure();
+      try {
+        s.pages.setUsed(s.pages.fileIdOfBucket(gone), gone % s.pages.bucketsPerPage, false); // step 5
+        ctl.allocationCursor = Math.min(ctl.allocationCursor, gone);
+        s.bucketsAtDepth[d] -= 2;
+        s.bucketsAtDepth[d - 1]++;
+      } finally {
+        ctl.unlockStructure();
+      }
+      i = pattern & (pow2(d - 1) - 1);
+    } finally {
+      if (yHeld !== 0) ctl.unlockBucket(yId, yHeld);
+      ctl.unlockBucket(xId, xHeld);
+    }
   }
   halveUnusedLevels(s);
 }
 
-/** Points the catalog entries of `pattern` (mod 2^depth) at the bucket (fileId, offset). */
-export type Redirect = (depth: number, pattern: number, fileId: number, offset: number) => void;
+/**
+ * Whether catalog entry i (at the current depth) leads to (fileId, offset), no redirect being
+ * under way. This thread's depth must still be the store's: after a halving, an entry of the
+ * upper half is a stale copy that may still name a bucket which has moved on since, and a
+ * merge that believed it would point the wrong entries at the survivor.
+ */
+function entryIs(s: StoreState, i: number, fileId: number, offset: number): boolean {
+  const ctl = s.ctl;
+  if (ctl.threaded) {
+    const steady = !SharedControl.busy(ctl.catalogWord()) && !SharedControl.busy(ctl.sectionWord(i));
+    if (!steady || ctl.globalDepth !== s.globalDepth) return false;
+  }
+  const e = i & (pow2(s.globalDepth) - 1);
+  return s.catalog.fileId(e) === fileId && s.catalog.offset(e) === offset;
+}
 
 /**
  * FORMAT.md, merge: steps 1-4, for bucket X (at catalog pattern `pattern`, local depth d) and its
  * buddy Y (at `buddy`), when Y has depth d too and one of them is empty: the empty one E goes,
- * the other one S stays with depth d-1; `redirect` points E's entries at S. A shared store
- * passes `hold`, which takes the shared hold of E's entries before step 2 and may give up
- * waiting for it (then the merge is abandoned with its record cleared, and the error thrown).
- * Returns E's bucket id, for step 5, or -1 when they cannot merge.
+ * the other one S stays with depth d-1, and E's entries are pointed at S under the shared hold
+ * of their catalog sections. Waiting for that hold may give up (then the merge is abandoned with
+ * its record cleared, and the error thrown). Returns E's bucket id, for step 5, or -1 when they
+ * cannot merge.
  */
-export function mergePair(
+function mergePair(
   s: StoreState,
   d: number,
   pattern: number,
@@ -149,8 +384,6 @@ export function mergePair(
   buddy: number,
   yFile: number,
   yOffset: number,
-  redirect: Redirect,
-  hold?: (depth: number, pattern: number) => void,
 ): number {
   const xw = s.pages.words[xFile];
   const yw = s.pages.words[yFile];
@@ -162,32 +395,81 @@ export function mergePair(
     : [yFile, yOffset, buddy, xFile, xOffset, xw];
 
   s.meta.beginLog(LogOp.Merge, eFile, eOffset, sFile, sOffset, d, ePattern); // step 1
-  if (hold) {
-    try {
-      hold(d, ePattern);
-    } catch (err) {
-      // Nothing was redirected yet: the merge is given up, and its record with it, so that no
-      // recovery redoes it over what other threads change in E and S afterwards.
-      s.meta.endLog();
-      throw err;
-    }
+  try {
+    holdForRedirect(s, d, ePattern);
+  } catch (err) {
+    // Nothing was redirected yet: the merge is given up, and its record with it, so that no
+    // recovery redoes it over what other threads change in E and S afterwards.
+    s.meta.endLog();
+    throw err;
   }
-  redirect(d, ePattern, sFile, sOffset); // step 2
+  redirectHeld(s, d, ePattern, sFile, sOffset); // step 2
   sw[(sOffset >>> 2) + DEPTH] = d - 1; // step 3
   s.pages.persistRange(sFile, sOffset, BUCKET_SIZE);
   s.meta.endLog(); // step 4
   return s.pages.bucketId(eFile, eOffset);
 }
 
-/** Halves the catalog while no bucket has local depth G; returns the number of levels. */
+/**
+ * Before the step "point the entries whose low `depth` bits are `pattern` at a bucket": takes
+ * the shared hold of their catalog sections, with this thread's catalog mapped at the depth
+ * current then (no doubling or halving can run while a section is held). It may give up waiting
+ * (PMEHASH_DEADLOCK) or fail to map; either way it throws before any entry changes, and holds
+ * nothing.
+ */
+function holdForRedirect(s: StoreState, depth: number, pattern: number): void {
+  const ctl = s.ctl;
+  if (!ctl.threaded) return;
+  ctl.beginRedirect(depth, pattern);
+  try {
+    s.globalDepth = ctl.heldGlobalDepth;
+    s.catalog.ensureCapacity(pow2(s.globalDepth));
+  } catch (err) {
+    ctl.endRedirect(depth, pattern);
+    throw err;
+  }
+}
+
+/** The step "point entries at a bucket" under the hold holdForRedirect took, which it gives back. */
+function redirectHeld(s: StoreState, depth: number, pattern: number, fileId: number, offset: number): void {
+  try {
+    s.catalog.redirect(pow2(s.globalDepth), depth, pattern, fileId, offset);
+  } finally {
+    s.ctl.endRedirect(depth, pattern);
+  }
+}
+
+/**
+ * FORMAT.md, catalog halving, for each level while no bucket has depth G; returns the number of
+ * levels. The file is shrunk (steps 1 and 3) only while the store is not shared: another thread
+ * may map the part that would go (close() shrinks it).
+ */
 export function halveUnusedLevels(s: StoreState): number {
+  const ctl = s.ctl;
+  if (ctl.threaded && (ctl.globalDepth === 0 || s.bucketsAtDepth[ctl.globalDepth] !== 0)) return 0;
   let levels = 0;
-  for (; s.globalDepth > 0 && s.bucketsAtDepth[s.globalDepth] === 0; levels++) halveCatalog(s);
+  lockStructureInSync(s);
+  try {
+    for (; s.globalDepth > 0 && s.bucketsAtDepth[s.globalDepth] === 0; levels++) {
+      ctl.beginCatalogChange();
+      try {
+        if (!ctl.threaded) shrinkCatalog(s, pow2(s.globalDepth));
+        s.meta.commit(s.maxFileId, s.globalDepth - 1);
+        s.globalDepth--;
+        ctl.globalDepth = s.globalDepth;
+      } finally {
+        ctl.endCatalogChange();
+      }
+      if (!ctl.threaded) shrinkCatalog(s, pow2(s.globalDepth));
+    }
+  } finally {
+    ctl.unlockStructure();
+  }
   return levels;
 }
 
-/** FORMAT.md, catalog doubling: steps 1-2. */
-export function doubleCatalog(s: StoreState): void {
+/** FORMAT.md, catalog doubling: steps 1-2. The caller holds the catalog exclusively. */
+function doubleCatalog(s: StoreState): void {
   if (s.globalDepth >= MAX_GLOBAL_DEPTH) {
     throw new PmEHashError(
       'PMEHASH_FULL',
@@ -201,14 +483,7 @@ export function doubleCatalog(s: StoreState): void {
   }
   s.meta.commit(s.maxFileId, s.globalDepth + 1);
   s.globalDepth++;
-}
-
-/** FORMAT.md, catalog halving: steps 1-3. */
-function halveCatalog(s: StoreState): void {
-  shrinkCatalog(s, pow2(s.globalDepth));
-  s.meta.commit(s.maxFileId, s.globalDepth - 1);
-  s.globalDepth--;
-  shrinkCatalog(s, pow2(s.globalDepth));
+  s.ctl.globalDepth = s.globalDepth;
 }
 
 /** Shrinks the catalog file to `entries` when it is larger. */
@@ -219,39 +494,4 @@ export function shrinkCatalog(s: StoreState, entries: number): void {
     // A larger file is harmless until the next halving, whose step 1 tries again; recovery
     // accepts a catalog of 2^(G+1) entries and trims it.
   }
-}
-
-/** Takes a free bucket slot (allocating a page file when none is left) and marks it used. */
-function allocateBucket(s: StoreState): number {
-  let id = s.freeList.take();
-  if (id < 0) {
-    addPage(s);
-    id = s.freeList.take();
-  }
-  s.pages.setUsed(s.pages.fileIdOfBucket(id), id % s.pages.bucketsPerPage, true);
-  return id;
-}
-
-/** FORMAT.md, page allocation: steps 1-2; the new page's slots join the free list. */
-export function addPage(s: StoreState): void {
-  const fileId = s.maxFileId;
-  try {
-    s.pages.createPage(fileId);
-    s.files.syncFolder(s.dir); // the new name must be durable before the commit names it
-  } catch (err) {
-    s.pages.dropLastPage(fileId);
-    s.files.remove(filePath(s.dir, pageFileName(fileId)));
-    throw ioError(`cannot create page file ${fileId} in ${s.dir}`, err);
-  }
-  s.meta.commit(fileId + 1, s.globalDepth);
-  s.maxFileId = fileId + 1;
-  if (s.shared) return; // threads take slots from the page bitmaps (shared-structure.ts)
-  for (let slot = 0; slot < s.pages.bucketsPerPage; slot++) {
-    s.freeList.put(s.pages.bucketId(fileId, s.pages.bucketOffset(slot)));
-  }
-}
-
-function freeBucket(s: StoreState, fileId: number, offset: number): void {
-  s.pages.setUsed(fileId, s.pages.slotOf(offset), false);
-  s.freeList.put(s.pages.bucketId(fileId, offset));
 }

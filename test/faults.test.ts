@@ -167,7 +167,7 @@ test('a shared split whose catalog doubling fails gives back the page file it cl
     const files = new FailingFiles(false);
     const store = new PmEHash({ dir, bucketsPerPage: 2 }, files);
     store.share();
-    const ctl = store.words.state.shared!;
+    const ctl = store.words.state.ctl;
     let grows = 0;
     let claimed = false;
     files.failure = (op) => {
