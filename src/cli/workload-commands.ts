@@ -5,7 +5,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { defaultFolders } from '../files';
 import { generateWorkload, loadFile, runFile } from '../ycsb/generator';
 import { formatReport, jsonReport } from '../ycsb/report';
-import { runYcsb } from '../ycsb/runner';
+import { runOneThreadComparison, runYcsb } from '../ycsb/runner';
 import { runYcsbThreads } from '../ycsb/thread-runner';
 import { MAX_THREADS } from '../shared-control';
 import { writeOut } from './output';
@@ -106,10 +106,10 @@ export function registerWorkloadCommands(program: Command): void {
         };
         let report;
         if (opts.threads > 1) {
-          // The same workload on one thread first (a store of its own), for the speed-up.
-          const single = runYcsb({ ...options, dir: `${opts.dir}-1-thread`, check: false, progress: false });
+          // The same workload on one thread first (a scratch store, removed after), for the speed-up.
+          const oneThread = runOneThreadComparison(options);
           report = await runYcsbThreads({ ...options, threads: opts.threads });
-          report.oneThread = { load: single.load, run: single.run };
+          report.oneThread = oneThread;
         } else {
           report = runYcsb(options);
         }

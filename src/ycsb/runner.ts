@@ -385,18 +385,46 @@ export function removeScratchQuietly(scratch: PmEHash): void {
 }
 
 export function runYcsb(options: YcsbOptions): YcsbReport {
-  const warmUp = warmUpOps(options.warmUp);
-  const durability = options.durability ?? 'process';
+  warmUpOps(options.warmUp); // a bad size stops the run before anything is written
   const prepared = prepareWorkload(options);
-  const store = freshStore(options.dir, durability); // first: a folder it refuses stops the run at once
+  const store = freshStore(options.dir, options.durability ?? 'process'); // first: a folder it refuses stops the run at once
   try {
-    const warmedUp = warmUp > 0 ? runWarmUp(prepared, warmUp, options.dir, durability) : undefined;
-    const reads: ReadReport = { found: 0, missed: 0, mismatched: 0 };
-    const progress = options.progress ?? false;
-    const load = runPhase(store, prepared.load, prepared.loadExpected, reads, 'load', progress);
-    const run = runPhase(store, prepared.run, prepared.runExpected, reads, 'run', progress);
+    const { load, run, reads, warmedUp } = runBothPhases(store, prepared, options);
     return finishReport(options, store, prepared, 1, { load, run, reads }, warmedUp);
   } finally {
     store.close();
   }
+}
+
+/** runYcsb's phases on `store`, after the warm-up the options ask for. */
+function runBothPhases(store: PmEHash, prepared: PreparedWorkload, options: YcsbOptions) {
+  const warmUp = warmUpOps(options.warmUp);
+  const durability = options.durability ?? 'process';
+  const warmedUp = warmUp > 0 ? runWarmUp(prepared, warmUp, store.dir, durability) : undefined;
+  const reads: ReadReport = { found: 0, missed: 0, mismatched: 0 };
+  const progress = options.progress ?? false;
+  const load = runPhase(store, prepared.load, prepared.loadExpected, reads, 'load', progress);
+  const run = runPhase(store, prepared.run, prepared.runExpected, reads, 'run', progress);
+  return { load, run, reads, warmedUp };
+}
+
+/**
+ * What a multi-threaded run compares itself with: the same workload on the calling thread
+ * alone, on a scratch store beside options.dir, which is removed afterwards (also when a phase
+ * fails). Returns its two phases.
+ */
+export function runOneThreadComparison(options: YcsbOptions): { load: PhaseReport; run: PhaseReport } {
+  warmUpOps(options.warmUp);
+  const prepared = prepareWorkload(options);
+  const scratch = freshStore(`${path.resolve(options.dir)}.1-thread`, options.durability ?? 'process');
+  let phases: { load: PhaseReport; run: PhaseReport };
+  try {
+    const { load, run } = runBothPhases(scratch, prepared, { ...options, progress: false });
+    phases = { load, run };
+  } catch (err) {
+    removeScratchQuietly(scratch);
+    throw err;
+  }
+  removeScratch(scratch);
+  return phases;
 }
