@@ -9,8 +9,7 @@ import { filePath, METADATA_FILE } from './files';
 import type { StoreFiles } from './mapped-files';
 import { MetadataFile } from './metadata';
 import type { SharedControl } from './shared-control';
-import { syncWithControl } from './structure';
-import type { StoreState } from './store-state';
+import { syncWithControl, type StoreState } from './store-state';
 
 /** Maps the shared store in `dir` for the thread of log slot `slot`. */
 export function attachState(dir: string, files: StoreFiles, ctl: SharedControl, slot: number): StoreState {

@@ -11,8 +11,7 @@ import { fmix32, hashKey } from './hash';
 // own `export const`, to a read of the exporting module's `exports` object, whose property was
 // first set to undefined; V8 then treats it as a variable and reads it at every use. A module's
 // own plain `const` V8 compiles as its value. So the modules of the hot path (this one,
-// word-store.ts, structure.ts, the shared store's word store and control block, and the YCSB
-// runner) copy the constants they use into consts of their own when they load, and export their
+// word-store.ts, structure.ts, the control block, and the YCSB runner) copy the constants they use into consts of their own when they load, and export their
 // own through an export list, which leaves their uses inside the module plain consts (220w, one
 // thread, 9 interleaved rounds: load 1.14x (1.02-1.25), run 1.18x (1.01-1.25)).
 const { BUCKET_CHECKSUM_SHIFT, BUCKET_FULL_BITMAP, BUCKET_KV_SLOTS, CACHE_LINE, WORD } = layout;

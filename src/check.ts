@@ -88,7 +88,7 @@ export function checkStore(s: StoreState): string[] {
       report(
         `page ${fileId} slot ${slot}: bitmap says ${reached ? 'free' : 'used'}, catalog says ${reached ? 'used' : 'free'}`,
       );
-    // Splits take the first free slot from the allocation cursor on (structure.ts).
+    // Splits take the first free slot from the allocation cursor on (bucket-slots.ts).
     if (!reached && id < cursor) report(`page ${fileId} slot ${slot}: free, but below the allocation cursor ${cursor}`);
   }
 

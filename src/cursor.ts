@@ -14,9 +14,8 @@ import { BUCKET_KV_SLOTS } from '../include-types/layout';
 import { pow2 } from './bits';
 import { BITMAP, DEPTH, KEY_HI, KEY_LO, USED, VALUE } from './bucket';
 import { hashKey } from './hash';
-import { SharedControl } from './shared-control';
-import { lockIdOf, syncWithControl } from './structure';
-import type { StoreState } from './store-state';
+import { lockIdOf, SharedControl } from './shared-control';
+import { syncWithControl, type StoreState } from './store-state';
 
 const TWO_32 = 4294967296;
 

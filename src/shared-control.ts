@@ -91,6 +91,11 @@ const WORDS = LOCKS + LOCK_STRIPES;
 // the hot path" in bucket.ts).
 export { CATALOG, CATALOG_BUSY, EXCLUSIVE, LOCKS, LOCK_STRIPES, MAX_THREADS, SECTIONS };
 
+/** The lock id of the bucket at (fileId, offset): equal buckets, equal ids; collisions only share a lock. */
+export function lockIdOf(fileId: number, offset: number): number {
+  return Math.imul(fileId, 0x9e3779b1) ^ (offset >>> 8);
+}
+
 /** Word index of the section word of catalog entry i, or of a key whose hash is i. */
 export function sectionWordAt(i: number): number {
   return FIRST_SECTION + (i & (SECTIONS - 1)) * LINE;
@@ -197,7 +202,7 @@ export class SharedControl {
   }
 
   /**
-   * The id of the page file one thread is making ahead of need (structure.ts,
+   * The id of the page file one thread is making ahead of need (bucket-slots.ts,
    * makeNextPage), or 0. Set under the structure lock; cleared by that thread.
    */
   get nextPage(): number {

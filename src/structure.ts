@@ -1,5 +1,5 @@
 // Structure changes of the extendible hash: bucket split and merge, catalog doubling and
-// halving, bucket-slot allocation and page files. Each follows the persist order of its section
+// halving (bucket slots and page files are bucket-slots.ts'). Each follows the persist order of its section
 // in FORMAT.md, cited by step, under the locks of the control block (FORMAT.md, "Threads"),
 // which are no-ops until the store is shared (SharedControl.threaded): one code path for one
 // thread and for many. Lock order: a bucket's stripe, then the structure lock, then the catalog
@@ -13,56 +13,15 @@ import * as bucket from './bucket';
 import { copySlot, slotCheck } from './bucket';
 import { pow2 } from './bits';
 import { ioError, PmEHashError } from './errors';
-import { CATALOG_FILE, filePath, pageFileName } from './files';
+import { CATALOG_FILE } from './files';
 import { hashKey } from './hash';
-import { SharedControl } from './shared-control';
-import type { StoreState } from './store-state';
+import { giveBackSlot, freeBucketSlot, makeNextPage, takeBucketSlot, waitForNextPage } from './bucket-slots';
+import { lockIdOf, SharedControl } from './shared-control';
+import { lockStructureInSync, syncWithControl, type StoreState } from './store-state';
 
 // The hot path's constants as this module's own (see "Constants on the hot path" in bucket.ts).
 const { BUCKET_KV_SLOTS, BUCKET_SIZE } = layout;
 const { BITMAP, DEPTH, KEY_HI, KEY_LO, USED, VALUE } = bucket;
-
-/** The lock id of the bucket at (fileId, offset): equal buckets, equal ids; collisions only share a lock. */
-export function lockIdOf(fileId: number, offset: number): number {
-  return Math.imul(fileId, 0x9e3779b1) ^ (offset >>> 8);
-}
-
-/**
- * Brings this thread's copies up to date with the control block: depth, catalog and page
- * mappings. Nothing to do while the store is not shared: the copies are the store's numbers.
- */
-export function syncWithControl(s: StoreState): void {
-  const ctl = s.ctl;
-  if (!ctl.threaded) return;
-  s.globalDepth = ctl.globalDepth;
-  s.catalog.ensureCapacity(pow2(s.globalDepth));
-  const maxFileId = ctl.maxFileId;
-  for (let id = s.pages.pageCount + 1; id < maxFileId; id++) s.pages.mapPage(id);
-  s.maxFileId = maxFileId;
-}
-
-/**
- * Takes the structure lock, with this thread's view in sync with the control block. Every split
- * of every thread takes that lock, and mapping a page file or a grown catalog takes about 100 us:
- * that is done without the lock, when the numbers read under it show another thread added one.
- */
-function lockStructureInSync(s: StoreState): void {
-  const ctl = s.ctl;
-  ctl.lockStructure();
-  if (!ctl.threaded) return;
-  for (;;) {
-    const depth = ctl.heldGlobalDepth;
-    const maxFileId = ctl.heldMaxFileId;
-    if (maxFileId - 1 <= s.pages.pageCount && s.catalog.capacity >= pow2(depth)) {
-      s.globalDepth = depth;
-      s.maxFileId = maxFileId;
-      return;
-    }
-    ctl.unlockStructure();
-    syncWithControl(s);
-    ctl.lockStructure();
-  }
-}
 
 /**
  * Splits the full bucket B at (fileId, offset), reached from catalog index i; the caller holds
@@ -166,20 +125,6 @@ function finishOldBucket(s: StoreState, fileId: number, offset: number, d: numbe
 }
 
 /**
- * Gives back bucket slot `id`, which a split took and will not use, and the page file the split
- * claimed to make ahead (nobody else would make it). Under the structure lock.
- */
-function giveBackSlot(s: StoreState, id: number): void {
-  const ctl = s.ctl;
-  s.pages.setUsed(s.pages.fileIdOfBucket(id), id % s.pages.bucketsPerPage, false);
-  ctl.allocationCursor = Math.min(ctl.allocationCursor, id);
-  if (s.nextPage) {
-    s.nextPage = 0;
-    ctl.nextPage = 0;
-  }
-}
-
-/**
  * A split that gave up waiting for its catalog sections (step 5) after logging (step 4): nothing
  * was redirected, B is as it was, and the new bucket is reached from nowhere. Its record is
  * cleared first: redone by a later recovery, it would split B as it is then, after other threads
@@ -202,95 +147,6 @@ function abandonSplit(s: StoreState, id: number, d: number): void {
   } finally {
     ctl.unlockStructure();
   }
-}
-
-/**
- * Page files are made ahead of need while the store is shared: the thread whose split takes
- * one of the last pageAhead(s) free slots makes the next file after its split, without the
- * structure lock (writing a page file's zeros takes about 150 us, and every split of every other
- * thread would wait that long), then commits it under the lock (FORMAT.md, page allocation).
- * A store that is not shared makes its page files when a split needs one.
- */
-function pageAhead(s: StoreState): number {
-  return s.ctl.threaded ? Math.max(1, s.pages.bucketsPerPage >>> 2) : 0;
-}
-
-/** FORMAT.md, page allocation, for s.nextPage: step 1 without the structure lock, step 2 under it. */
-function makeNextPage(s: StoreState): void {
-  const ctl = s.ctl;
-  const fileId = s.nextPage;
-  s.nextPage = 0;
-  try {
-    s.pages.createPage(fileId); // this thread has mapped every page before it (takeBucketSlot)
-    s.files.syncFolder(s.dir);
-  } catch {
-    // The split that asked for it is done; a split that finds no free slot makes the file
-    // itself, under the structure lock, and reports the error then.
-    s.pages.dropLastPage(fileId);
-    s.files.remove(filePath(s.dir, pageFileName(fileId)));
-    ctl.nextPage = 0;
-    return;
-  }
-  lockStructureInSync(s);
-  try {
-    s.meta.commit(fileId + 1, s.globalDepth);
-    s.maxFileId = fileId + 1;
-    ctl.maxFileId = fileId + 1;
-    ctl.nextPage = 0;
-  } finally {
-    ctl.unlockStructure();
-  }
-}
-
-/** Waits until the page file another thread is making is committed (or given up). */
-function waitForNextPage(ctl: SharedControl): void {
-  for (let spins = 0; ctl.nextPage !== 0; spins++) {
-    if (spins > 1000) ctl.backOff(spins, 'a new page file');
-  }
-}
-
-/**
- * FORMAT.md, split step 1: the next bucket slot whose page bitmap bit is clear, from the
- * allocation cursor on (a new page file when there is none), marked used. Under the structure
- * lock. Returns -1 when another thread is making the next page file (wait for it).
- */
-function takeBucketSlot(s: StoreState): number {
-  const ctl = s.ctl;
-  // No slot below the cursor is free: a merge that frees one moves the cursor back to it.
-  // Only committed page files count: a file another thread is making is not yet one.
-  const slots = (s.maxFileId - 1) * s.pages.bucketsPerPage;
-  const id = s.pages.firstFreeSlot(ctl.allocationCursor, slots);
-  if (id >= 0) {
-    s.pages.setUsed(s.pages.fileIdOfBucket(id), id % s.pages.bucketsPerPage, true);
-    ctl.allocationCursor = id + 1;
-    if (slots - id <= pageAhead(s) && ctl.nextPage === 0) {
-      ctl.nextPage = s.maxFileId;
-      s.nextPage = s.maxFileId;
-    }
-    return id;
-  }
-  if (ctl.threaded && ctl.nextPage !== 0) return -1;
-  addPage(s);
-  const first = (s.maxFileId - 2) * s.pages.bucketsPerPage;
-  s.pages.setUsed(s.pages.fileIdOfBucket(first), 0, true);
-  ctl.allocationCursor = first + 1;
-  return first;
-}
-
-/** FORMAT.md, page allocation: steps 1-2. */
-function addPage(s: StoreState): void {
-  const fileId = s.maxFileId;
-  try {
-    s.pages.createPage(fileId);
-    s.files.syncFolder(s.dir); // the new name must be durable before the commit names it
-  } catch (err) {
-    s.pages.dropLastPage(fileId);
-    s.files.remove(filePath(s.dir, pageFileName(fileId)));
-    throw ioError(`cannot create page file ${fileId} in ${s.dir}`, err);
-  }
-  s.meta.commit(fileId + 1, s.globalDepth);
-  s.maxFileId = fileId + 1;
-  s.ctl.maxFileId = fileId + 1;
 }
 
 /**
@@ -335,8 +191,7 @@ export function mergeEmpty(s: StoreState, i: number): void {
       if (gone < 0) break;
       ctl.lockStructure();
       try {
-        s.pages.setUsed(s.pages.fileIdOfBucket(gone), gone % s.pages.bucketsPerPage, false); // step 5
-        ctl.allocationCursor = Math.min(ctl.allocationCursor, gone);
+        freeBucketSlot(s, gone); // step 5
         s.bucketsAtDepth[d] -= 2;
         s.bucketsAtDepth[d - 1]++;
       } finally {

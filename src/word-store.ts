@@ -33,9 +33,9 @@ import { findKey, slotCheck, touchBucket, writeSlot } from './bucket';
 import { PmEHashError } from './errors';
 import { hashKey } from './hash';
 import * as sharedControl from './shared-control';
-import { sectionWordAt } from './shared-control';
-import type { StoreState } from './store-state';
-import { lockIdOf, mergeEmpty, split, syncWithControl } from './structure';
+import { lockIdOf, sectionWordAt } from './shared-control';
+import { syncWithControl, type StoreState } from './store-state';
+import { mergeEmpty, split } from './structure';
 
 // The hot path's constants as this module's own (see "Constants on the hot path" in bucket.ts).
 const { BUCKET_FULL_BITMAP, BUCKET_KV_SLOTS, BUCKET_SIZE, WORD } = layout;
