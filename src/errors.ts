@@ -11,7 +11,8 @@ export type PmEHashErrorCode =
   | 'PMEHASH_FULL'
   | 'PMEHASH_NOT_FOUND'
   | 'PMEHASH_BUSY'
-  | 'PMEHASH_DEADLOCK';
+  | 'PMEHASH_DEADLOCK'
+  | 'PMEHASH_BAD_HANDLE';
 
 export class PmEHashError extends Error {
   readonly code: PmEHashErrorCode;

@@ -217,6 +217,16 @@ export function releaseLock(lock: StoreLock): void {
   }
 }
 
+/** The token of a lock entry acquireLock made. */
+export function lockToken(lock: StoreLock): string {
+  return parseEntry(lock.entry)!.token!;
+}
+
+/** Whether this process holds the lock of `dir` with the entry of `token` (an open of it that is not closed). */
+export function holdsLock(dir: string, token: string): boolean {
+  return lockOwners(dir).some((owner) => owner.pid === process.pid && owner.token === token);
+}
+
 /** The owners named in the lock of `dir` (for tools and tests); [] when there is none. */
 export function lockOwners(dir: string): LockOwner[] {
   const lockPath = filePath(dir, LOCK_FILE);

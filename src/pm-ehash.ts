@@ -15,14 +15,14 @@ import { PairCursor } from './cursor';
 import { ioError, PmEHashError } from './errors';
 import { defaultFolders, filePath, METADATA_FILE, removeStoreFiles } from './files';
 import { refuseLostMetadata, scanFolder } from './folder';
-import { acquireLock, releaseLock, type StoreLock } from './lock';
+import { acquireLock, lockToken, releaseLock, type StoreLock } from './lock';
 import { openStore } from './open-store';
 import { MappedFiles, type StoreFiles } from './mapped-files';
 import type { StoreState } from './store-state';
 import { fromHalves, halves, toHalves } from './uint64';
 import { WordStore } from './word-store';
-import { attachState } from './attach';
-import { MAX_THREADS, SharedControl, type ShareHandle } from './shared-control';
+import { attachState, checkHandle } from './attach';
+import { MAX_THREADS, type ShareHandle } from './shared-control';
 import { shrinkCatalog } from './structure';
 
 function checkOptions(options: PmEHashOptions): { durability: Durability; bucketsPerPage: number } {
@@ -74,7 +74,7 @@ export class PmEHash {
     this.files = files ?? new MappedFiles(durability === 'sync');
     if (attach) {
       // A worker's handle on a store its owner shared: no lock, no recovery (attach()).
-      const ctl = new SharedControl(attach.control);
+      const ctl = checkHandle(attach, this.dir);
       this.slot = ctl.takeSlot();
       if (this.slot < 0)
         throw new PmEHashError('PMEHASH_BUSY', `${this.dir}: already shared with ${MAX_THREADS} threads`);
@@ -126,6 +126,7 @@ export class PmEHash {
       throw ioError(`cannot open store in ${this.dir}`, err);
     }
     this.repairs = state.repairs;
+    state.ctl.setOwner(lockToken(this.lock));
     this.words = new WordStore(state, this.dir, 0);
   }
 
@@ -374,6 +375,7 @@ export class PmEHash {
     s.pages.release();
     s.catalog.release();
     this.words.detach();
+    s.ctl.markClosed();
     releaseLock(this.lock);
   }
 

@@ -79,7 +79,13 @@ const GLOBAL_DEPTH = 4 * LINE;
 const MAX_FILE_ID = GLOBAL_DEPTH + 1;
 const SLOTS_IN_USE = GLOBAL_DEPTH + 2; // bitmap over two words
 const PAUSE = GLOBAL_DEPTH + 4; // always 0: Atomics.wait on it is a timed pause
-const CLOSING = GLOBAL_DEPTH + 5; // 1 while the owner closes: attaching is refused
+const CLOSING = GLOBAL_DEPTH + 5; // 1 while the owner closes (2 once it has): attaching is refused
+/** CONTROL_MAGIC, then the token of the owner's lock entry (4 words): whose store this is. */
+const MAGIC = GLOBAL_DEPTH + 6;
+const TOKEN = GLOBAL_DEPTH + 7;
+const TOKEN_WORDS = 4;
+/** 'PMEC' as a little-endian word: this buffer is a pmehash control block. */
+const CONTROL_MAGIC = 0x43454d50;
 const BUCKETS_AT_DEPTH = 5 * LINE; // MAX_GLOBAL_DEPTH + 2 words
 const KEYS = BUCKETS_AT_DEPTH + 2 * LINE; // one line per thread slot
 const FIRST_SECTION = KEYS + MAX_THREADS * LINE; // one line per section
@@ -141,6 +147,9 @@ function deadlock(what: string): PmEHashError {
   );
 }
 
+/** Bytes of a control block: a handle whose buffer has another size is not one. */
+export const CONTROL_BYTES = WORDS * 4;
+
 export class SharedControl {
   readonly words: Int32Array;
   /** bucketsAtDepth as a view into the block, shared by every thread. */
@@ -167,7 +176,23 @@ export class SharedControl {
 
   /** A new control block; `threaded` false for a store that is not shared yet. */
   static create(threaded = true): SharedControl {
-    return new SharedControl(new SharedArrayBuffer(WORDS * 4), threaded);
+    return new SharedControl(new SharedArrayBuffer(CONTROL_BYTES), threaded);
+  }
+
+  // ---- identity: whose store this control block belongs to -----------------------------------
+
+  /** Marks the block as the one of the store whose lock entry has `token` (32 hex digits). */
+  setOwner(token: string): void {
+    for (let i = 0; i < TOKEN_WORDS; i++) this.words[TOKEN + i] = parseInt(token.slice(8 * i, 8 * i + 8), 16) | 0;
+    Atomics.store(this.words, MAGIC, CONTROL_MAGIC);
+  }
+
+  /** The token setOwner wrote, or undefined when the block does not say it is a control block. */
+  ownerToken(): string | undefined {
+    if (Atomics.load(this.words, MAGIC) !== CONTROL_MAGIC) return undefined;
+    let token = '';
+    for (let i = 0; i < TOKEN_WORDS; i++) token += (this.words[TOKEN + i] >>> 0).toString(16).padStart(8, '0');
+    return token;
   }
 
   // ---- numbers every thread agrees on --------------------------------------------------------
@@ -248,9 +273,14 @@ export class SharedControl {
     return workers;
   }
 
-  /** Whether the owner is closing the store (attach then gives its slot back and fails). */
+  /** Whether the owner is closing or has closed the store (attach then gives its slot back and fails). */
   get closing(): boolean {
-    return Atomics.load(this.words, CLOSING) === 1;
+    return Atomics.load(this.words, CLOSING) !== 0;
+  }
+
+  /** The owner's close is done: the block never serves an attach again. */
+  markClosed(): void {
+    Atomics.store(this.words, CLOSING, 2);
   }
 
   /** Takes a free thread slot, or returns -1 when all MAX_THREADS are in use. */
