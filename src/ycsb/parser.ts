@@ -87,15 +87,35 @@ function isBlank(c: number): boolean {
   return c === SPACE || c === TAB || c === CR;
 }
 
+/** Bytes of a bad line an error quotes at most. */
+const QUOTED_BYTES = 80;
+
 /** The error for the line holding byte p, quoting the line (only ever built on failure). */
 function lineError(buf: Uint8Array, file: string, p: number, line: number, problem: string): WorkloadError {
   const start = buf.lastIndexOf(NL, Math.max(p - 1, 0)) + 1;
   let stop = buf.indexOf(NL, start);
   if (stop < 0) stop = buf.length;
-  const text = Buffer.from(buf.subarray(start, Math.min(stop, start + 80)))
-    .toString('latin1')
-    .replace(/\r$/, '');
-  return new WorkloadError(file, line, `${problem}: "${text}"`);
+  if (stop > start && buf[stop - 1] === CR) stop--; // a CRLF ending is not part of the line
+  return new WorkloadError(file, line, `${problem}: ${quoteBytes(buf.subarray(start, stop))}`);
+}
+
+/**
+ * A line of input as an error message may show it: in double quotes, printable ASCII as it is,
+ * and every other byte escaped (\t, \r, \xNN), so that no control byte of a file reaches the
+ * terminal; at most QUOTED_BYTES bytes, then "...".
+ */
+export function quoteBytes(bytes: Uint8Array): string {
+  let text = '';
+  const n = Math.min(bytes.length, QUOTED_BYTES);
+  for (let i = 0; i < n; i++) {
+    const c = bytes[i];
+    if (c === 0x22 || c === 0x5c) text += `\\${String.fromCharCode(c)}`;
+    else if (c >= 0x20 && c < 0x7f) text += String.fromCharCode(c);
+    else if (c === TAB) text += '\\t';
+    else if (c === CR) text += '\\r';
+    else text += `\\x${c.toString(16).padStart(2, '0')}`;
+  }
+  return `"${text}"${bytes.length > n ? '...' : ''}`;
 }
 
 /** Accumulates operations from whole lines, chunk after chunk. */
