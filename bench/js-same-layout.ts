@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as layout from '../include-types/layout';
 import * as bucket from '../src/bucket';
 import { firstFree } from '../src/bits';
-import { findKey, slotCheck, touchBucket, writeSlot } from '../src/bucket';
+import { bucketSeed, findKey, slotCheck, touchBucket, writeSlot } from '../src/bucket';
 import { pageFileSize, pageHeaderSize } from '../src/data-page';
 import { CATALOG_FILE, filePath, pageFileName } from '../src/files';
 import { hashKey } from '../src/hash';
@@ -53,6 +53,7 @@ export class JsSameLayoutStore {
     this.cat = this.view(this.files.create(filePath(dir, CATALOG_FILE), CATALOG_ENTRY_SIZE));
     this.cat[0] = first >>> 16;
     this.cat[1] = this.offsetOf(first);
+    this.pages[this.cat[0]][(this.cat[1] >>> 2) + BITMAP] = bucketSeed(this.cat[0], this.cat[1], 0);
   }
 
   private view(buffer: Buffer): Uint32Array {
@@ -112,7 +113,7 @@ export class JsSameLayoutStore {
       moved |= move << j;
       movedCheck ^= slotCheck(h, j, vLo, vHi) & -move;
     }
-    nw[nb + BITMAP] = moved ^ movedCheck;
+    nw[nb + BITMAP] = moved ^ movedCheck ^ bucketSeed(nFileId, nOffset, d + 1);
     nw[nb + DEPTH] = d + 1;
     const size = 1 << this.globalDepth;
     const cat = this.cat;
@@ -120,7 +121,8 @@ export class JsSameLayoutStore {
       cat[2 * e] = nFileId;
       cat[2 * e + 1] = nOffset;
     }
-    w[b + BITMAP] = (w[b + BITMAP] & ~moved) ^ movedCheck;
+    w[b + BITMAP] =
+      (w[b + BITMAP] & ~moved) ^ movedCheck ^ bucketSeed(fileId, offset, d) ^ bucketSeed(fileId, offset, d + 1);
     w[b + DEPTH] = d + 1;
   }
 

@@ -55,7 +55,7 @@ enum {
   PAGE_FILE_SIZE = PAGE_HEADER_SIZE + BUCKETS_PER_PAGE * BUCKET_SIZE,
   CATALOG_ENTRY_SIZE = 8,
   MAX_GLOBAL_DEPTH = 26,
-  FORMAT_VERSION = 4,
+  FORMAT_VERSION = 5,
   META_VERSION_OFFSET = 8,
   META_BUCKETS_PER_PAGE_OFFSET = 12,
   META_KV_SLOTS_OFFSET = 16,
@@ -119,6 +119,12 @@ static inline uint32_t hash_key(uint32_t lo, uint32_t hi) { return fmix32(lo ^ f
 /** slotCheck: kv slot j's contribution to the checksum bits of the bitmap word. */
 static inline uint32_t slot_check(uint32_t h, uint32_t j, uint32_t vLo, uint32_t vHi) {
   return fmix32(h ^ (vLo * 0x9e3779b1u) ^ ((vHi + j) * 0x85ebca77u)) << CHECKSUM_SHIFT;
+}
+
+/** bucketSeed: the checksum bits of an empty bucket at (fileId, offset) of local depth d. */
+static inline uint32_t bucket_seed(uint32_t fileId, uint32_t offset, uint32_t depth) {
+  uint32_t mix = fmix32((fileId * 0x27d4eb2fu) ^ ((offset + 1) * 0x165667b1u) ^ ((depth + 1) * 0x9e3779b1u));
+  return (mix << CHECKSUM_SHIFT) | (1u << CHECKSUM_SHIFT);
 }
 
 static uint32_t fnv1a32(const uint8_t *bytes, size_t n) {
@@ -437,7 +443,7 @@ static __attribute__((noinline)) void split(Store *s, uint32_t i, uint32_t fileI
     moved |= move << j;
     movedCheck ^= slot_check(h, j, vLo, vHi) & (0u - move);
   }
-  n->bitmap = moved ^ movedCheck;
+  n->bitmap = moved ^ movedCheck ^ bucket_seed(nFileId, nOffset, d + 1);
   n->depth = d + 1;
 
   uint32_t size = 1u << s->globalDepth, step = 1u << (d + 1);
@@ -445,7 +451,7 @@ static __attribute__((noinline)) void split(Store *s, uint32_t i, uint32_t fileI
     s->cat[2 * e] = nFileId;
     s->cat[2 * e + 1] = nOffset;
   }
-  b->bitmap = (word & ~moved) ^ movedCheck;
+  b->bitmap = (word & ~moved) ^ movedCheck ^ bucket_seed(fileId, offset, d) ^ bucket_seed(fileId, offset, d + 1);
   b->depth = d + 1;
 }
 
@@ -528,9 +534,10 @@ static Store store_create(const char *dir) {
   s.pages = calloc(s.pagesCapacity, sizeof *s.pages);
   if (!s.pages) die("out of memory");
   s.maxFileId = 1;
-  add_page(&s); // page 1; slot 0 is the first bucket (all zero: empty, local depth 0)
+  add_page(&s); // page 1; slot 0 is the first bucket (empty, local depth 0)
   uint32_t fileId, offset;
   allocate_bucket(&s, &fileId, &offset);
+  bucket_at(&s, fileId, offset)->bitmap = bucket_seed(fileId, offset, 0);
   s.cat = create_file(file_in(&s, "pm_ehash_catalog"), CATALOG_ENTRY_SIZE);
   s.catEntries = 1;
   s.cat[0] = fileId;

@@ -48,10 +48,15 @@ export const MAX_GLOBAL_DEPTH = 26;
 
 // ---- metadata file: metadata block + operation log record ---------------------------
 export const METADATA_MAGIC = 'PMEHASH\0'; // 8 ASCII bytes
-/** 4: one log record per thread slot; 3 had a single record (opened and upgraded in place). */
-export const FORMAT_VERSION = 4;
-/** The previous format version, which a store is upgraded from when opened. */
-export const UPGRADABLE_FORMAT_VERSION = 3;
+/**
+ * 5: a bucket's checksum includes a seed bound to its address and local depth; 4: one log record
+ * per thread slot; 3: a single record. Stores of 3 and 4 are opened and upgraded in place.
+ */
+export const FORMAT_VERSION = 5;
+/** The oldest format version a store is upgraded from when opened. */
+export const OLDEST_UPGRADABLE_FORMAT_VERSION = 3;
+/** Format version 3, whose metadata file holds one log record (V3_METADATA_FILE_SIZE). */
+export const V3_FORMAT_VERSION = 3;
 export const META_MAGIC_OFFSET = 0; // 8 bytes
 export const META_VERSION_OFFSET = 8; // uint32
 export const META_BUCKETS_PER_PAGE_OFFSET = 12; // uint32

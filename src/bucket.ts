@@ -37,8 +37,29 @@ export function slotCheck(h: number, j: number, vLo: number, vHi: number): numbe
   return fmix32(h ^ Math.imul(vLo, 0x9e3779b1) ^ Math.imul(vHi + j, 0x85ebca77)) << BUCKET_CHECKSUM_SHIFT;
 }
 
-/** The checksum bits the bitmap word of bucket (w, b) should hold for its used slots. */
-export function bucketCheck(w: Uint32Array, b: number): number {
+/**
+ * The checksum bits of an empty bucket at (fileId, offset) of local depth d, which every bucket's
+ * checksum includes (format version 5). Bit 15 is always set, so an all-zero bitmap word (a
+ * zeroed line) is never a valid bucket; and it depends on the bucket's place and depth, so a line
+ * or page copied, swapped or left from another depth does not pass either.
+ */
+export function bucketSeed(fileId: number, offset: number, depth: number): number {
+  const mix = fmix32(
+    Math.imul(fileId, 0x27d4eb2f) ^ Math.imul(offset + 1, 0x165667b1) ^ Math.imul(depth + 1, 0x9e3779b1),
+  );
+  return (mix << BUCKET_CHECKSUM_SHIFT) | (1 << BUCKET_CHECKSUM_SHIFT);
+}
+
+/**
+ * The checksum bits the bitmap word of bucket (w, b), at (fileId, offset), should hold for its
+ * used slots and its local depth.
+ */
+export function bucketCheck(w: Uint32Array, b: number, fileId: number, offset: number): number {
+  return (slotsCheck(w, b) ^ bucketSeed(fileId, offset, w[b + DEPTH])) >>> 0;
+}
+
+/** The XOR of the used slots' checksum parts: a bucket's checksum bits before version 5. */
+function slotsCheck(w: Uint32Array, b: number): number {
   const used = w[b + BITMAP] & USED;
   let check = 0;
   for (let j = 0; j < BUCKET_KV_SLOTS; j++) {
@@ -54,9 +75,14 @@ export function bucketCheck(w: Uint32Array, b: number): number {
   return check >>> 0;
 }
 
-/** Whether the checksum bits of bucket (w, b) match its used slots. */
-export function checksumHolds(w: Uint32Array, b: number): boolean {
-  return (w[b + BITMAP] & ~USED) >>> 0 === bucketCheck(w, b);
+/** Whether the checksum bits of bucket (w, b), at (fileId, offset), match its used slots and depth. */
+export function checksumHolds(w: Uint32Array, b: number, fileId: number, offset: number): boolean {
+  return (w[b + BITMAP] & ~USED) >>> 0 === bucketCheck(w, b, fileId, offset);
+}
+
+/** Whether bucket (w, b) holds the checksum of format versions before 5 (no seed). */
+export function legacyChecksumHolds(w: Uint32Array, b: number): boolean {
+  return (w[b + BITMAP] & ~USED) >>> 0 === slotsCheck(w, b);
 }
 
 /** 1 when x is 0, else 0, without a branch: clz32 is 32 only for 0. */

@@ -54,7 +54,8 @@ export function checkStore(s: StoreState): string[] {
     }
     depthCount[d]++;
     const bitmap = w[b + BITMAP] & USED;
-    if (!checksumHolds(w, b)) report(`bucket ${fileId}@${offset}: checksum of its kv slots does not match`);
+    if (!checksumHolds(w, b, fileId, offset))
+      report(`bucket ${fileId}@${offset}: checksum of its kv slots does not match`);
     const pattern = i & (pow2(d) - 1);
     for (let j = 0; j < BUCKET_KV_SLOTS; j++) {
       if ((bitmap & (1 << j)) === 0) continue;

@@ -31,7 +31,8 @@ import {
   META_VERSION_OFFSET,
   METADATA_FILE_SIZE,
   METADATA_MAGIC,
-  UPGRADABLE_FORMAT_VERSION,
+  OLDEST_UPGRADABLE_FORMAT_VERSION,
+  V3_FORMAT_VERSION,
   V3_METADATA_FILE_SIZE,
   WORD,
 } from '../include-types/layout';
@@ -92,8 +93,8 @@ export function parseMetadata(bytes: Buffer, dir?: string): EhashMetadata {
   const fail = (problem: string): never => {
     throw new PmEHashCorruptError(METADATA_FILE, problem, { dir });
   };
-  // Version 4 has LOG_SLOTS records; version 3 had one, and while it is upgraded in place
-  // (recovery, step 10) its file may already have the size of version 4.
+  // Versions 4 and 5 have LOG_SLOTS records; version 3 had one, and while it is upgraded in
+  // place (recovery, step 10) its file may already have the size of the later versions.
   if (bytes.length !== METADATA_FILE_SIZE && bytes.length !== V3_METADATA_FILE_SIZE) {
     fail(`size is ${bytes.length} bytes, expected ${METADATA_FILE_SIZE}`);
   }
@@ -101,10 +102,10 @@ export function parseMetadata(bytes: Buffer, dir?: string): EhashMetadata {
     fail('bad magic: not a pmehash metadata file');
   }
   const version = bytes.readUInt32LE(META_VERSION_OFFSET);
-  if (version !== FORMAT_VERSION && version !== UPGRADABLE_FORMAT_VERSION) {
+  if (version < OLDEST_UPGRADABLE_FORMAT_VERSION || version > FORMAT_VERSION) {
     throw new PmEHashVersionError(METADATA_FILE, version, FORMAT_VERSION, dir);
   }
-  if (version === FORMAT_VERSION && bytes.length !== METADATA_FILE_SIZE) {
+  if (version !== V3_FORMAT_VERSION && bytes.length !== METADATA_FILE_SIZE) {
     fail(`size is ${bytes.length} bytes, expected ${METADATA_FILE_SIZE}`);
   }
   // Metadata changes are serialised (the structure lock): at most one record is pending.
@@ -165,9 +166,10 @@ export class MetadataFile {
   }
 
   /**
-   * Recovery, step 10: a store of the previous version, its log already redone, becomes the
-   * current version. The caller has grown the file to METADATA_FILE_SIZE (new records all
-   * zero: empty); the version and checksum are then written and persisted in one block.
+   * Recovery, step 10: a store of an earlier version, its log already redone and its buckets
+   * reseeded, becomes the current version. The file has METADATA_FILE_SIZE bytes (the caller grew
+   * a version 3 file: new records all zero, empty); the version and checksum are then written and
+   * persisted in one block.
    */
   upgradeVersion(): void {
     this.buffer.writeUInt32LE(FORMAT_VERSION, META_VERSION_OFFSET);

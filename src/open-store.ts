@@ -3,6 +3,7 @@
 // recovery has validated it.
 
 import { METADATA_FILE_SIZE } from '../include-types/layout';
+import { BITMAP, bucketSeed } from './bucket';
 import { Catalog } from './catalog';
 import { DataPages } from './data-page';
 import { CREATING_FILE, filePath, METADATA_FILE, removeStoreFiles } from './files';
@@ -40,7 +41,8 @@ function createStore(dir: string, files: StoreFiles, bucketsPerPage: number): St
   pages.createPage(1);
   pages.setUsed(1, 0, true);
   const offset = pages.bucketOffset(0);
-  pages.persistBucket(1, offset); // all zero: empty bitmap, local depth 0
+  pages.words[1][(offset >>> 2) + BITMAP] = bucketSeed(1, offset, 0); // empty, local depth 0
+  pages.persistBucket(1, offset);
 
   const catalog = Catalog.create(dir, files);
   catalog.set(0, 1, offset);

@@ -10,11 +10,23 @@ import {
   LogOp,
   MAX_GLOBAL_DEPTH,
   METADATA_FILE_SIZE,
-  UPGRADABLE_FORMAT_VERSION,
+  V3_FORMAT_VERSION,
+  WORD,
 } from '../include-types/layout';
 import type { EhashMetadata } from '../include-types/store';
 import { pow2, popcount } from './bits';
-import { BITMAP, bucketCheck, checksumHolds, DEPTH, KEY_HI, KEY_LO, USED, VALUE } from './bucket';
+import {
+  BITMAP,
+  bucketCheck,
+  bucketSeed,
+  checksumHolds,
+  DEPTH,
+  KEY_HI,
+  KEY_LO,
+  legacyChecksumHolds,
+  USED,
+  VALUE,
+} from './bucket';
 import { Catalog } from './catalog';
 import { DataPages, pageFileSize } from './data-page';
 import { PmEHashCorruptError } from './errors';
@@ -77,6 +89,8 @@ export function recoverStore(dir: string, files: StoreFiles, contents: FolderCon
   const slots = pages.pageCount * header.bucketsPerPage;
   const reach = reachedBy(catalog, pages, header.catalogSize, slots);
   const bucketsAtDepth = new Int32Array(MAX_GLOBAL_DEPTH + 2);
+  const legacy = meta.version < FORMAT_VERSION;
+  const unseeded: number[] = []; // buckets of a store before version 5: reseeded in step 10
   let keys = 0;
   let shares = 0;
   for (let id = 0; id < slots; id++) {
@@ -95,12 +109,15 @@ export function recoverStore(dir: string, files: StoreFiles, contents: FolderCon
         { dir },
       );
     }
-    if (!checksumHolds(w, b)) {
-      throw new PmEHashCorruptError(
-        pageFileName(fileId),
-        `bucket at offset ${offset}: checksum of its kv slots does not match`,
-        { dir },
-      );
+    if (!checksumHolds(w, b, fileId, offset)) {
+      // A store before version 5 (or one being upgraded) may hold buckets without the seed.
+      if (legacy && legacyChecksumHolds(w, b)) unseeded.push(id);
+      else
+        throw new PmEHashCorruptError(
+          pageFileName(fileId),
+          `bucket at offset ${offset}: checksum of its kv slots does not match`,
+          { dir },
+        );
     }
     if ((reach[r + SPREAD] & (pow2(depth) - 1)) !== 0) {
       const other = entryOfOtherPattern(catalog, header.catalogSize, fileId, offset, first, depth);
@@ -167,13 +184,23 @@ export function recoverStore(dir: string, files: StoreFiles, contents: FolderCon
     repairs.push(`removed unused page file ${header.maxFileId}`);
   }
 
-  // Step 10: a store of the previous format version becomes the current one.
-  if (meta.version === UPGRADABLE_FORMAT_VERSION) {
-    const grown = files.resize(filePath(dir, METADATA_FILE), METADATA_FILE_SIZE);
-    files.release(meta.buffer);
-    s.meta = new MetadataFile(grown, files);
+  // Step 10: a store of an earlier format version becomes the current one.
+  const version = meta.version;
+  if (version !== FORMAT_VERSION) {
+    for (const id of unseeded) {
+      const fileId = pages.fileIdOfBucket(id);
+      const offset = pages.offsetOfBucket(id);
+      const w = pages.words[fileId];
+      w[(offset >>> 2) + BITMAP] ^= bucketSeed(fileId, offset, w[(offset >>> 2) + DEPTH]);
+      pages.persistRange(fileId, offset, WORD);
+    }
+    if (version === V3_FORMAT_VERSION) {
+      const grown = files.resize(filePath(dir, METADATA_FILE), METADATA_FILE_SIZE);
+      files.release(meta.buffer);
+      s.meta = new MetadataFile(grown, files);
+    }
     s.meta.upgradeVersion();
-    repairs.push(`upgraded from format version ${UPGRADABLE_FORMAT_VERSION} to ${FORMAT_VERSION}`);
+    repairs.push(`upgraded from format version ${version} to ${FORMAT_VERSION}`);
   }
   return s;
 }
@@ -261,7 +288,7 @@ function redo(log: LogRecord, header: EhashMetadata, catalog: Catalog, pages: Da
       const b = offset >>> 2;
       w[b + VALUE + 2 * slot] = valueLo;
       w[b + VALUE + 2 * slot + 1] = valueHi;
-      w[b + BITMAP] = (w[b + BITMAP] & USED) | bucketCheck(w, b);
+      w[b + BITMAP] = (w[b + BITMAP] & USED) | bucketCheck(w, b, fileId, offset);
       pages.persistRange(fileId, offset, BUCKET_SIZE);
       break;
     }
@@ -285,8 +312,8 @@ function redo(log: LogRecord, header: EhashMetadata, catalog: Catalog, pages: Da
         if ((hashKey(w[b + KEY_LO + j], w[b + KEY_HI + j]) >>> depth) & 1) bitmap &= ~(1 << j);
       }
       w[b + BITMAP] = bitmap;
-      w[b + BITMAP] = bitmap | bucketCheck(w, b);
       w[b + DEPTH] = depth + 1;
+      w[b + BITMAP] = bitmap | bucketCheck(w, b, fromFile, fromOffset);
       pages.persistRange(fromFile, fromOffset, BUCKET_SIZE);
       break;
     }
@@ -294,7 +321,10 @@ function redo(log: LogRecord, header: EhashMetadata, catalog: Catalog, pages: Da
       // FORMAT.md, merge steps 2-3: emptied bucket "from", survivor "to".
       const { fromFile, fromOffset, toFile, toOffset, depth, pattern } = structureArgs(log.args);
       catalog.redirectFrom(header.catalogSize, depth, pattern, fromFile, fromOffset, toFile, toOffset);
-      pages.words[toFile][(toOffset >>> 2) + DEPTH] = depth - 1;
+      const w = pages.words[toFile];
+      const b = toOffset >>> 2;
+      w[b + DEPTH] = depth - 1;
+      w[b + BITMAP] = (w[b + BITMAP] & USED) | bucketCheck(w, b, toFile, toOffset);
       pages.persistRange(toFile, toOffset, BUCKET_SIZE);
       break;
     }

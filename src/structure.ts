@@ -10,7 +10,7 @@
 import * as layout from '../include-types/layout';
 import { LogOp, MAX_GLOBAL_DEPTH } from '../include-types/layout';
 import * as bucket from './bucket';
-import { copySlot, slotCheck } from './bucket';
+import { bucketSeed, copySlot, slotCheck } from './bucket';
 import { pow2 } from './bits';
 import { ioError, PmEHashError } from './errors';
 import { CATALOG_FILE } from './files';
@@ -108,18 +108,22 @@ function fillNewBucket(s: StoreState, fileId: number, offset: number, nFileId: n
     moved |= move << j;
     movedCheck ^= slotCheck(h, j, w[b + VALUE + 2 * j], w[b + VALUE + 2 * j + 1]) & -move;
   }
-  nw[nb + BITMAP] = moved ^ movedCheck;
+  nw[nb + BITMAP] = moved ^ movedCheck ^ bucketSeed(nFileId, nOffset, d + 1);
   nw[nb + DEPTH] = d + 1;
   s.pages.persistBucket(nFileId, nOffset);
   leaving[0] = moved;
   leaving[1] = movedCheck;
 }
 
-/** Split step 6: clears from B the keys fillNewBucket moved, sets its local depth d+1, persists B. */
+/**
+ * Split step 6: clears from B the keys fillNewBucket moved, sets its local depth d+1 (and the
+ * seed of its checksum with it), persists B.
+ */
 function finishOldBucket(s: StoreState, fileId: number, offset: number, d: number): void {
   const w = s.pages.words[fileId];
   const b = offset >>> 2;
-  w[b + BITMAP] = (w[b + BITMAP] & ~leaving[0]) ^ leaving[1]; // B was full: every slot j was used
+  const reseed = bucketSeed(fileId, offset, d) ^ bucketSeed(fileId, offset, d + 1);
+  w[b + BITMAP] = (w[b + BITMAP] & ~leaving[0]) ^ leaving[1] ^ reseed; // B was full: every slot j was used
   w[b + DEPTH] = d + 1;
   s.pages.persistRange(fileId, offset, BUCKET_SIZE);
 }
@@ -259,7 +263,8 @@ function mergePair(
     throw err;
   }
   redirectHeld(s, d, ePattern, sFile, sOffset); // step 2
-  sw[(sOffset >>> 2) + DEPTH] = d - 1; // step 3
+  sw[(sOffset >>> 2) + DEPTH] = d - 1; // step 3, with the seed of its checksum
+  sw[(sOffset >>> 2) + BITMAP] ^= bucketSeed(sFile, sOffset, d) ^ bucketSeed(sFile, sOffset, d - 1);
   s.pages.persistRange(sFile, sOffset, BUCKET_SIZE);
   s.meta.endLog(); // step 4
   return s.pages.bucketId(eFile, eOffset);

@@ -3,8 +3,9 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BUCKET_LOCAL_DEPTH_OFFSET } from '../include-types/layout';
+import { BUCKET_BITMAP_OFFSET, BUCKET_LOCAL_DEPTH_OFFSET } from '../include-types/layout';
 import { PmEHash, PmEHashCorruptError, PmEHashError } from '../src';
+import { bucketSeed } from '../src/bucket';
 import { removeTempDirs, snapshot, tempDir } from './helpers/temp';
 import { thrown } from './helpers/thrown';
 
@@ -121,7 +122,7 @@ test.each<[string, (dir: string) => void, string, RegExp]>([
     /local depth 40/,
   ],
   [
-    'local depth lowered by one',
+    'local depth lowered by one, its checksum forged to match',
     (d) => {
       // Its entries still share their low bits, but the bucket now claims twice as many.
       const b = fs.readFileSync(catalog(d));
@@ -130,6 +131,11 @@ test.each<[string, (dir: string) => void, string, RegExp]>([
       const depth = page.readUInt32LE(offset + BUCKET_LOCAL_DEPTH_OFFSET);
       expect(depth).toBeGreaterThan(0);
       page.writeUInt32LE(depth - 1, offset + BUCKET_LOCAL_DEPTH_OFFSET);
+      const reseed = bucketSeed(fileId, offset, depth) ^ bucketSeed(fileId, offset, depth - 1);
+      page.writeUInt32LE(
+        (page.readUInt32LE(offset + BUCKET_BITMAP_OFFSET) ^ reseed) >>> 0,
+        offset + BUCKET_BITMAP_OFFSET,
+      );
       fs.writeFileSync(path.join(d, String(fileId)), page);
     },
     'pm_ehash_catalog',
