@@ -54,6 +54,18 @@ function rewrite(file: string, change: (bytes: Buffer) => Buffer): void {
   fs.writeFileSync(file, change(fs.readFileSync(file)));
 }
 
+/** Zeroes `size` bytes at a random multiple of `size` in a random file. */
+function zeroed(size: number): Damage {
+  return (dir, files, _pages, rnd) => {
+    const name = pick(files, rnd);
+    rewrite(path.join(dir, name), (b) => {
+      const at = size * Math.floor((rnd() * b.length) / size);
+      return b.fill(0, at, Math.min(at + size, b.length));
+    });
+    return name;
+  };
+}
+
 const DAMAGE: Record<string, Damage> = {
   'bit flip': (dir, files, _pages, rnd) => {
     const name = pick(files, rnd);
@@ -64,22 +76,8 @@ const DAMAGE: Record<string, Damage> = {
     });
     return name;
   },
-  'zeroed 64-byte line': (dir, files, _pages, rnd) => {
-    const name = pick(files, rnd);
-    rewrite(path.join(dir, name), (b) => {
-      const at = LINE * Math.floor((rnd() * b.length) / LINE);
-      return b.fill(0, at, Math.min(at + LINE, b.length));
-    });
-    return name;
-  },
-  'zeroed 4 KiB page': (dir, files, _pages, rnd) => {
-    const name = pick(files, rnd);
-    rewrite(path.join(dir, name), (b) => {
-      const at = PAGE * Math.floor((rnd() * b.length) / PAGE);
-      return b.fill(0, at, Math.min(at + PAGE, b.length));
-    });
-    return name;
-  },
+  'zeroed 64-byte line': zeroed(LINE),
+  'zeroed 4 KiB page': zeroed(PAGE),
   truncation: (dir, files, _pages, rnd) => {
     const name = pick(files, rnd);
     rewrite(path.join(dir, name), (b) => b.subarray(0, Math.floor(rnd() * b.length)));
