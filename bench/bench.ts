@@ -188,32 +188,32 @@ function threadSection(results: Results, files: Files, runs: number): { lines: s
     rounds: runs,
     overOne: two && one ? speedup(two, one) : undefined,
     overUnshared: two && unshared ? speedup(two, unshared) : undefined,
-    overTyped: two && typed ? speedup(two, typed) : undefined,
+    oneOverUnshared: one && unshared ? speedup(one, unshared) : undefined,
+    overReference: two && independent ? speedup(two, independent) : undefined,
     warmOverOne: twoWarm && oneWarm ? speedup(twoWarm, oneWarm) : undefined,
-    warmOverTyped: twoWarm && typed ? speedup(twoWarm, typed) : undefined,
   };
   const rows = [
     { label: '2 worker threads / 1 worker thread', speedup: speedups.overOne },
     { label: '2 worker threads / unshared single thread', speedup: speedups.overUnshared },
+    { label: '1 worker thread / unshared single thread', speedup: speedups.oneOverUnshared },
     {
-      label: '1 worker thread / unshared single thread',
-      speedup: one && unshared ? speedup(one, unshared) : undefined,
+      label: '2 worker threads / typed-array table (in memory)',
+      speedup: two && typed ? speedup(two, typed) : undefined,
     },
-    { label: '2 worker threads / typed-array table (in memory)', speedup: speedups.overTyped },
     {
       label: 'reference: 2 threads on stores of their own / unshared single thread',
       speedup: independent && unshared ? speedup(independent, unshared) : undefined,
     },
-    {
-      label: '2 worker threads on the shared store / 2 on stores of their own',
-      speedup: two && independent ? speedup(two, independent) : undefined,
-    },
+    { label: '2 worker threads on the shared store / 2 on stores of their own', speedup: speedups.overReference },
     { label: 'after a warm-up: 2 worker threads / 1 worker thread', speedup: speedups.warmOverOne },
     {
       label: 'after a warm-up: 1 worker thread / unshared single thread (also warmed)',
       speedup: oneWarm && unsharedWarm ? speedup(oneWarm, unsharedWarm) : undefined,
     },
-    { label: 'after a warm-up: 2 worker threads / typed-array table (in memory)', speedup: speedups.warmOverTyped },
+    {
+      label: 'after a warm-up: 2 worker threads / typed-array table (in memory)',
+      speedup: twoWarm && typed ? speedup(twoWarm, typed) : undefined,
+    },
   ].filter((r): r is { label: string; speedup: NonNullable<typeof r.speedup> } => r.speedup !== undefined);
   if (rows.length === 0) return { lines: [], speedups };
   const lines = ['', speedupTable(rows)];
