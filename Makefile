@@ -58,9 +58,10 @@ workload: build
 	$(CLI) workload
 
 # Longer crash soaks than `make test` runs: 1,500 more crash points, every recovery of every
-# crashed store killed, power-loss images with more subsets, 200 random kills.
+# crashed store killed, power-loss images with more subsets, 200 random kills, 250 seeds of each
+# kind of file damage.
 crash-test: $(STAMP)
-	PMEHASH_SOAK=1 npx jest test/crash-points.test.ts test/power-loss.test.ts test/kill.test.ts test/thread-crash.test.ts
+	PMEHASH_SOAK=1 npx jest test/crash-points.test.ts test/power-loss.test.ts test/kill.test.ts test/thread-crash.test.ts test/damage.test.ts
 
 # Every contender on the same workload (BENCH_WORKLOAD), in BENCH_RUNS rounds that each run every
 # contender once (PmEHash unshared, on 1 and on 2 worker threads among them); the C contender
