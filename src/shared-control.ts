@@ -89,17 +89,22 @@ const CONTROL_MAGIC = 0x43454d50;
 const BUCKETS_AT_DEPTH = 5 * LINE; // MAX_GLOBAL_DEPTH + 2 words
 const KEYS = BUCKETS_AT_DEPTH + 2 * LINE; // one line per thread slot
 const FIRST_SECTION = KEYS + MAX_THREADS * LINE; // one line per section
-/** Word index of the first lock stripe (hot paths index `words` directly). */
+/** Word index of the first lock stripe (stripeWordAt). */
 const LOCKS = FIRST_SECTION + SECTIONS * LINE;
 const WORDS = LOCKS + LOCK_STRIPES;
 
 // Exported through a list, so that this module's own uses stay plain consts (see "Constants on
 // the hot path" in bucket.ts).
-export { CATALOG, CATALOG_BUSY, EXCLUSIVE, LOCKS, LOCK_STRIPES, MAX_THREADS, SECTIONS };
+export { CATALOG, CATALOG_BUSY, EXCLUSIVE, MAX_THREADS, SECTIONS };
 
 /** The lock id of the bucket at (fileId, offset): equal buckets, equal ids; collisions only share a lock. */
 export function lockIdOf(fileId: number, offset: number): number {
   return Math.imul(fileId, 0x9e3779b1) ^ (offset >>> 8);
+}
+
+/** Word index of the lock stripe of the bucket of lock id `id` (lockIdOf). */
+export function stripeWordAt(id: number): number {
+  return LOCKS + (id & (LOCK_STRIPES - 1));
 }
 
 /** Word index of the section word of catalog entry i, or of a key whose hash is i. */
@@ -311,13 +316,13 @@ export class SharedControl {
 
   /** The version of the lock stripe of bucket `id`: odd while a writer holds it. */
   version(id: number): number {
-    return Atomics.load(this.words, LOCKS + (id & (LOCK_STRIPES - 1)));
+    return Atomics.load(this.words, stripeWordAt(id));
   }
 
   /** Tries once to lock bucket `id`'s stripe; returns the held value, or 0 when it is held. */
   tryLockBucket(id: number): number {
     if (!this.threaded) return 1;
-    const at = LOCKS + (id & (LOCK_STRIPES - 1));
+    const at = stripeWordAt(id);
     const v = Atomics.load(this.words, at);
     if ((v & 1) === 0 && Atomics.compareExchange(this.words, at, v, v + 1) === v) return v + 1;
     return 0;
@@ -325,7 +330,7 @@ export class SharedControl {
 
   unlockBucket(id: number, held: number): void {
     if (!this.threaded) return;
-    SharedControl.release(this.words, LOCKS + (id & (LOCK_STRIPES - 1)), held, this.inOrder);
+    SharedControl.release(this.words, stripeWordAt(id), held, this.inOrder);
   }
 
   /**
@@ -461,11 +466,6 @@ export class SharedControl {
   /** Whether a catalog or section word shows a redirect or catalog change under way. */
   static busy(word: number): boolean {
     return (word & (SHARERS | EXCLUSIVE)) !== 0;
-  }
-
-  /** The lock stripe word of bucket `id` (the prefetch of a batch touches it). */
-  stripeWord(id: number): number {
-    return this.words[LOCKS + (id & (LOCK_STRIPES - 1))];
   }
 
   private deadline = 0;

@@ -33,14 +33,14 @@ import { findKey, slotCheck, touchBucket, writeSlot } from './bucket';
 import { PmEHashError } from './errors';
 import { hashKey } from './hash';
 import * as sharedControl from './shared-control';
-import { lockIdOf, sectionWordAt } from './shared-control';
+import { lockIdOf, sectionWordAt, SharedControl, stripeWordAt } from './shared-control';
 import { syncWithControl, type StoreState } from './store-state';
 import { mergeEmpty, split } from './structure';
 
 // The hot path's constants as this module's own (see "Constants on the hot path" in bucket.ts).
 const { BUCKET_FULL_BITMAP, BUCKET_KV_SLOTS, BUCKET_SIZE, WORD } = layout;
 const { BITMAP, DEPTH, KEY_HI, KEY_LO, USED, VALUE } = bucket;
-const { CATALOG, CATALOG_BUSY, LOCK_STRIPES, LOCKS } = sharedControl;
+const { CATALOG, CATALOG_BUSY } = sharedControl;
 
 /** Most keys one prefetchWords call touches (the YCSB runner's batches are 8). */
 const PREFETCH_MAX = 16;
@@ -264,7 +264,7 @@ export class WordStore {
     const offset = this.cat[e + 1];
     const w = this.pageWords[fileId];
     if (w === undefined) return RETRY; // a page file another thread made: map it first
-    const stripe = LOCKS + (lockIdOf(fileId, offset) & (LOCK_STRIPES - 1));
+    const stripe = stripeWordAt(lockIdOf(fileId, offset));
     const version = threaded ? control[stripe] : 0;
     const b = offset >>> 2;
     const j = findKey(w, b, kLo, kHi);
@@ -332,12 +332,9 @@ export class WordStore {
   /** Unlocks the bucket at (fileId, offset), locked by lockEntry; its version moves on. */
   private unlock(fileId: number, offset: number): void {
     if (!this.threaded) return;
-    const stripe = LOCKS + (lockIdOf(fileId, offset) & (LOCK_STRIPES - 1));
-    const held = this.control[stripe]; // this thread's own value: nobody else writes a held lock
-    // Where plain stores stay in order (x86-64), a plain store publishes every write made under
-    // the lock before the new version; elsewhere an Atomics.store orders them.
-    if (this.inOrder) this.control[stripe] = held + 1;
-    else Atomics.store(this.control, stripe, held + 1);
+    const stripe = stripeWordAt(lockIdOf(fileId, offset));
+    // The held value is this thread's own: nobody else writes a held lock.
+    SharedControl.release(this.control, stripe, this.control[stripe], this.inOrder);
   }
 
   /** One try of lockEntry: the entry's index, or RETRY when it did not get the lock. */
@@ -349,7 +346,7 @@ export class WordStore {
     // Off x86, atomic loads: the bucket a split just published is then seen filled (Catalog.atomicEntries).
     const fileId = this.inOrder ? this.cat[e] : Atomics.load(this.cat, e);
     const offset = this.inOrder ? this.cat[e + 1] : Atomics.load(this.cat, e + 1);
-    const stripe = LOCKS + (lockIdOf(fileId, offset) & (LOCK_STRIPES - 1));
+    const stripe = stripeWordAt(lockIdOf(fileId, offset));
     const v = control[stripe];
     if (
       this.pageWords[fileId] === undefined || // a page file another thread made: map it first
@@ -466,7 +463,7 @@ export class WordStore {
     }
     if (this.threaded) {
       const control = this.control;
-      for (let i = 0; i < n; i++) sink ^= control[LOCKS + (lockIdOf(at[2 * i], at[2 * i + 1]) & (LOCK_STRIPES - 1))];
+      for (let i = 0; i < n; i++) sink ^= control[stripeWordAt(lockIdOf(at[2 * i], at[2 * i + 1]))];
     }
     return sink;
   }

@@ -385,20 +385,19 @@ export function removeScratchQuietly(scratch: PmEHash): void {
 }
 
 export function runYcsb(options: YcsbOptions): YcsbReport {
-  warmUpOps(options.warmUp); // a bad size stops the run before anything is written
+  const warmUp = warmUpOps(options.warmUp); // a bad size stops the run before anything is written
   const prepared = prepareWorkload(options);
   const store = freshStore(options.dir, options.durability ?? 'process'); // first: a folder it refuses stops the run at once
   try {
-    const { load, run, reads, warmedUp } = runBothPhases(store, prepared, options);
+    const { load, run, reads, warmedUp } = runBothPhases(store, prepared, options, warmUp);
     return finishReport(options, store, prepared, 1, { load, run, reads }, warmedUp);
   } finally {
     store.close();
   }
 }
 
-/** runYcsb's phases on `store`, after the warm-up the options ask for. */
-function runBothPhases(store: PmEHash, prepared: PreparedWorkload, options: YcsbOptions) {
-  const warmUp = warmUpOps(options.warmUp);
+/** runYcsb's phases on `store`, after a warm-up of `warmUp` operations (warmUpOps) if any. */
+function runBothPhases(store: PmEHash, prepared: PreparedWorkload, options: YcsbOptions, warmUp: number) {
   const durability = options.durability ?? 'process';
   const warmedUp = warmUp > 0 ? runWarmUp(prepared, warmUp, store.dir, durability) : undefined;
   const reads: ReadReport = { found: 0, missed: 0, mismatched: 0 };
@@ -414,12 +413,12 @@ function runBothPhases(store: PmEHash, prepared: PreparedWorkload, options: Ycsb
  * fails). Returns its two phases.
  */
 export function runOneThreadComparison(options: YcsbOptions): { load: PhaseReport; run: PhaseReport } {
-  warmUpOps(options.warmUp);
+  const warmUp = warmUpOps(options.warmUp);
   const prepared = prepareWorkload(options);
   const scratch = freshStore(`${path.resolve(options.dir)}.1-thread`, options.durability ?? 'process');
   let phases: { load: PhaseReport; run: PhaseReport };
   try {
-    const { load, run } = runBothPhases(scratch, prepared, { ...options, progress: false });
+    const { load, run } = runBothPhases(scratch, prepared, { ...options, progress: false }, warmUp);
     phases = { load, run };
   } catch (err) {
     removeScratchQuietly(scratch);
