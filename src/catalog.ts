@@ -110,15 +110,23 @@ export class Catalog {
   }
 
   /**
-   * First half of a doubling from `size` to 2*size live entries: makes room and copies entries
-   * [0, size) to [size, 2*size). The new half is not live until the metadata commit that follows.
+   * Makes room for a doubling from `size` to 2*size live entries, before it (in a shared store,
+   * before the other threads are stopped for the copy: growing the file takes milliseconds at
+   * large depths). The file may already be larger than this mapping (another thread of a shared
+   * store grew it, and halvings keep it): it is mapped as it is first, and grown only when it is
+   * too small, so that a doubling never shrinks a file other threads map.
    */
-  prepareDoubling(size: number): void {
-    // The file may already be larger than this mapping (another thread of a shared store grew
-    // it, and halvings keep it): map it as it is first, and grow it only when it is too small,
-    // so that a doubling never shrinks a file other threads map.
+  growForDoubling(size: number): void {
     this.ensureCapacity(2 * size);
     if (this.capacity < 2 * size) this.remap(2 * size);
+  }
+
+  /**
+   * First half of a doubling from `size` to 2*size live entries, after growForDoubling: copies
+   * entries [0, size) to [size, 2*size). The new half is not live until the metadata commit that
+   * follows.
+   */
+  copyForDoubling(size: number): void {
     const w = this.words;
     w.copyWithin(size * ENTRY_WORDS, 0, size * ENTRY_WORDS);
     this.persistEntries(size, size);

@@ -15,7 +15,7 @@ import { pow2 } from './bits';
 import { ioError, PmEHashError } from './errors';
 import { CATALOG_FILE } from './files';
 import { hashKey } from './hash';
-import { giveBackSlot, freeBucketSlot, makeNextPage, takeBucketSlot, waitForNextPage } from './bucket-slots';
+import { giveBackSlot, freeBucketSlot, takeBucketSlot, waitForNextPage } from './bucket-slots';
 import { lockIdOf, SharedControl } from './shared-control';
 import { lockStructureInSync, syncWithControl, type StoreState } from './store-state';
 
@@ -49,17 +49,11 @@ export function split(s: StoreState, i: number, fileId: number, offset: number):
       id = takeBucketSlot(s);
     }
     if (d === s.globalDepth) {
-      // step 2
-      let changing = false; // false while waiting for the other threads' redirects to end
       try {
-        ctl.beginCatalogChange();
-        changing = true;
-        doubleCatalog(s);
+        doubleCatalog(s); // step 2
       } catch (err) {
         giveBackSlot(s, id);
         throw err;
-      } finally {
-        if (changing) ctl.endCatalogChange();
       }
     }
     s.bucketsAtDepth[d]--; // under the structure lock, like every change of these counts
@@ -80,7 +74,6 @@ export function split(s: StoreState, i: number, fileId: number, offset: number):
   redirectHeld(s, d + 1, pattern | pow2(d), nFileId, nOffset); // step 5
   finishOldBucket(s, fileId, offset, d); // step 6
   s.meta.endLog(); // step 7
-  if (s.nextPage) makeNextPage(s);
 }
 
 /** Bits of B leaving it in the split under way, and their checksum part (set by fillNewBucket). */
@@ -328,7 +321,12 @@ export function halveUnusedLevels(s: StoreState): number {
   return levels;
 }
 
-/** FORMAT.md, catalog doubling: steps 1-2. The caller holds the catalog exclusively. */
+/**
+ * FORMAT.md, catalog doubling: steps 1-2, under the structure lock. The file grows before the
+ * other threads are held off the catalog (at large depths that takes milliseconds, and nothing
+ * another thread reads changes); the copy and the commit are made under the catalog's exclusive
+ * hold.
+ */
 function doubleCatalog(s: StoreState): void {
   if (s.globalDepth >= MAX_GLOBAL_DEPTH) {
     throw new PmEHashError(
@@ -336,14 +334,21 @@ function doubleCatalog(s: StoreState): void {
       `catalog at its maximum depth ${MAX_GLOBAL_DEPTH}: a bucket cannot split further`,
     );
   }
+  const size = pow2(s.globalDepth);
   try {
-    s.catalog.prepareDoubling(pow2(s.globalDepth));
+    s.catalog.growForDoubling(size);
   } catch (err) {
     throw ioError(`cannot grow ${CATALOG_FILE} in ${s.dir}`, err);
   }
-  s.meta.commit(s.maxFileId, s.globalDepth + 1);
-  s.globalDepth++;
-  s.ctl.globalDepth = s.globalDepth;
+  s.ctl.beginCatalogChange();
+  try {
+    s.catalog.copyForDoubling(size);
+    s.meta.commit(s.maxFileId, s.globalDepth + 1);
+    s.globalDepth++;
+    s.ctl.globalDepth = s.globalDepth;
+  } finally {
+    s.ctl.endCatalogChange();
+  }
 }
 
 /** Shrinks the catalog file to `entries` when it is larger. */

@@ -35,6 +35,7 @@ import { hashKey } from './hash';
 import * as sharedControl from './shared-control';
 import { lockIdOf, sectionWordAt, SharedControl, stripeWordAt } from './shared-control';
 import { syncWithControl, type StoreState } from './store-state';
+import { makeNextPage } from './bucket-slots';
 import { mergeEmpty, split } from './structure';
 
 // The hot path's constants as this module's own (see "Constants on the hot path" in bucket.ts).
@@ -425,6 +426,9 @@ export class WordStore {
       this.unlock(fileId, offset);
       this.refresh();
     }
+    // A page file the split claimed to make ahead of need: made with no lock held, so that no
+    // thread waits on B while the file's zeros are written.
+    if (this.s.nextPage !== 0) makeNextPage(this.s);
   }
 
   /** removeWords' rare path: merges the key's emptied bucket (no lock held). */
