@@ -63,7 +63,7 @@ export function split(s: StoreState, i: number, fileId: number, offset: number):
   }
   const nFileId = s.pages.fileIdOfBucket(id);
   const nOffset = s.pages.offsetOfBucket(id);
-  fillNewBucket(s, fileId, offset, nFileId, nOffset, d); // step 3
+  const left = fillNewBucket(s, fileId, offset, nFileId, nOffset, d); // step 3
   s.meta.beginLog(LogOp.Split, fileId, offset, nFileId, nOffset, d, pattern); // step 4
   try {
     holdForRedirect(s, d + 1, pattern | pow2(d));
@@ -72,18 +72,25 @@ export function split(s: StoreState, i: number, fileId: number, offset: number):
     throw err;
   }
   redirectHeld(s, d + 1, pattern | pow2(d), nFileId, nOffset); // step 5
-  finishOldBucket(s, fileId, offset, d); // step 6
+  finishOldBucket(s, fileId, offset, d, left); // step 6
   s.meta.endLog(); // step 7
 }
 
-/** Bits of B leaving it in the split under way, and their checksum part (set by fillNewBucket). */
-const leaving = new Int32Array(2);
-
 /**
  * Split step 3: copies into the new bucket N the keys of the full bucket B whose hash bit d is
- * 1, with their checksum, local depth d+1, and persists N.
+ * 1, with their checksum, local depth d+1, and persists N. Returns what leaves B, for step 6:
+ * the used bits of the keys that moved (bits 0-14) and their checksum part (bits 15-31, the
+ * same in B and in N), in one word. Not read back from N in step 6: from step 5 on, other
+ * threads may write into N.
  */
-function fillNewBucket(s: StoreState, fileId: number, offset: number, nFileId: number, nOffset: number, d: number) {
+function fillNewBucket(
+  s: StoreState,
+  fileId: number,
+  offset: number,
+  nFileId: number,
+  nOffset: number,
+  d: number,
+): number {
   const w = s.pages.words[fileId];
   const b = offset >>> 2;
   const nw = s.pages.words[nFileId];
@@ -104,19 +111,18 @@ function fillNewBucket(s: StoreState, fileId: number, offset: number, nFileId: n
   nw[nb + BITMAP] = moved ^ movedCheck ^ bucketSeed(nFileId, nOffset, d + 1);
   nw[nb + DEPTH] = d + 1;
   s.pages.persistBucket(nFileId, nOffset);
-  leaving[0] = moved;
-  leaving[1] = movedCheck;
+  return moved | movedCheck;
 }
 
 /**
- * Split step 6: clears from B the keys fillNewBucket moved, sets its local depth d+1 (and the
- * seed of its checksum with it), persists B.
+ * Split step 6: clears from B the keys that left it (`left`, from fillNewBucket), sets its
+ * local depth d+1 (and the seed of its checksum with it), persists B.
  */
-function finishOldBucket(s: StoreState, fileId: number, offset: number, d: number): void {
+function finishOldBucket(s: StoreState, fileId: number, offset: number, d: number, left: number): void {
   const w = s.pages.words[fileId];
   const b = offset >>> 2;
   const reseed = bucketSeed(fileId, offset, d) ^ bucketSeed(fileId, offset, d + 1);
-  w[b + BITMAP] = (w[b + BITMAP] & ~leaving[0]) ^ leaving[1] ^ reseed; // B was full: every slot j was used
+  w[b + BITMAP] = (w[b + BITMAP] & ~(left & USED)) ^ (left & ~USED) ^ reseed; // B was full: every slot j was used
   w[b + DEPTH] = d + 1;
   s.pages.persistRange(fileId, offset, BUCKET_SIZE);
 }
