@@ -49,12 +49,15 @@ export const MAX_GLOBAL_DEPTH = 26;
 // ---- metadata file: metadata block + operation log record ---------------------------
 export const METADATA_MAGIC = 'PMEHASH\0'; // 8 ASCII bytes
 /**
- * 5: a bucket's checksum includes a seed bound to its address and local depth; 4: one log record
- * per thread slot; 3: a single record. Stores of 3 and 4 are opened and upgraded in place.
+ * 6: batch records (pm_ehash_batch_<slot>); 5: a bucket's checksum includes a seed bound to its
+ * address and local depth; 4: one log record per thread slot; 3: a single record. Stores of 3, 4
+ * and 5 are opened and upgraded in place.
  */
-export const FORMAT_VERSION = 5;
+export const FORMAT_VERSION = 6;
 /** The oldest format version a store is upgraded from when opened. */
 export const OLDEST_UPGRADABLE_FORMAT_VERSION = 3;
+/** The first format version whose bucket checksums are seeded (bucketSeed). */
+export const SEEDED_FORMAT_VERSION = 5;
 /** Format version 3, whose metadata file holds one log record (V3_METADATA_FILE_SIZE). */
 export const V3_FORMAT_VERSION = 3;
 export const META_MAGIC_OFFSET = 0; // 8 bytes
@@ -96,3 +99,35 @@ export const LogOp = {
   Metadata: 4,
 } as const;
 export type LogOp = (typeof LogOp)[keyof typeof LogOp];
+
+// ---- batch record file (pm_ehash_batch_<slot>): one thread slot's batch, redone if committed ----
+export const BATCH_MAGIC = 0x42454d50; // 'PMEB' as a little-endian uint32
+export const BATCH_MAGIC_OFFSET = 0; // uint32; 0 only in a file whose creation was cut short
+export const BATCH_STATE_OFFSET = 4; // uint32, BatchState: the commit point
+export const BATCH_COUNT_OFFSET = 8; // uint32, operations in the record
+export const BATCH_FLAGS_OFFSET = 12; // uint32, BATCH_FLAG_CLEAR or 0
+export const BATCH_CHECKSUM_OFFSET = 16; // uint32, FNV-1a of bytes [8, 16) and the entries; 0 once retired
+export const BATCH_HEADER_SIZE = 64; // one line; bytes 20-63 zero
+export const BATCH_FLAG_CLEAR = 1; // every pair is removed before the operations are applied
+export const BATCH_ENTRY_KEY_LO = 0; // uint32; each entry: key, value (halves), then its BatchOp
+export const BATCH_ENTRY_KEY_HI = 4;
+export const BATCH_ENTRY_VALUE_LO = 8;
+export const BATCH_ENTRY_VALUE_HI = 12;
+export const BATCH_ENTRY_OP = 16; // uint32, BatchOp
+export const BATCH_ENTRY_SIZE = 20;
+
+/** The batch record's state word. */
+export const BatchState = {
+  /** Nothing to redo (never committed, or applied and retired). */
+  Retired: 0,
+  /** Committed and perhaps not wholly applied: recovery applies it again. */
+  Committed: 1,
+} as const;
+
+/** An entry's operation: its resolved effect, which applying again does not change. */
+export const BatchOp = {
+  /** The key holds the value afterwards (inserted or replaced). */
+  Put: 1,
+  /** The key is absent afterwards. */
+  Del: 2,
+} as const;

@@ -2,6 +2,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { LOG_SLOTS } from '../include-types/layout';
 import type { StoreFiles } from './mapped-files';
 
 export const METADATA_FILE = 'pm_ehash_metadata';
@@ -11,6 +12,18 @@ export const LOCK_FILE = 'pm_ehash_lock';
 export const CREATING_FILE = 'pm_ehash_metadata.creating';
 
 const PAGE_NAME = /^[1-9][0-9]{0,9}$/;
+const BATCH_NAME = /^pm_ehash_batch_(0|[1-9][0-9]?)$/;
+
+/** The batch record of thread slot `slot` (FORMAT.md, "Batch record"). */
+export function batchFileName(slot: number): string {
+  return `pm_ehash_batch_${slot}`;
+}
+
+/** The thread slot whose batch record `name` is, or -1 when it is not a batch record's name. */
+export function batchFileSlot(name: string): number {
+  const slot = BATCH_NAME.test(name) ? Number(name.slice('pm_ehash_batch_'.length)) : -1;
+  return slot < LOG_SLOTS ? slot : -1;
+}
 
 export function pageFileName(fileId: number): string {
   return String(fileId);
@@ -32,7 +45,13 @@ export function filePath(dir: string, name: string): string {
 
 /** Whether `name` is one of a store's own files (not the lock, which its owner removes). */
 export function isStoreFileName(name: string): boolean {
-  return pageFileId(name) > 0 || name === METADATA_FILE || name === CATALOG_FILE || name === CREATING_FILE;
+  return (
+    pageFileId(name) > 0 ||
+    batchFileSlot(name) >= 0 ||
+    name === METADATA_FILE ||
+    name === CATALOG_FILE ||
+    name === CREATING_FILE
+  );
 }
 
 /**

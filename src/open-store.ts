@@ -3,6 +3,7 @@
 // recovery has validated it.
 
 import { METADATA_FILE_SIZE } from '../include-types/layout';
+import { type BatchEffects, readBatchRecord } from './batch-record';
 import { BITMAP, bucketSeed } from './bucket';
 import { Catalog } from './catalog';
 import { DataPages } from './data-page';
@@ -14,17 +15,38 @@ import { recoverStore } from './recovery';
 import { SharedControl } from './shared-control';
 import type { StoreState } from './store-state';
 
-/** Opens (recovering) or creates the store in `dir`, which exists and is locked by the caller. */
-export function openStore(dir: string, files: StoreFiles, bucketsPerPage: number): StoreState {
+/** A committed batch record found at open: the caller applies it again and retires it. */
+export interface PendingBatch {
+  slot: number;
+  effects: BatchEffects;
+}
+
+/**
+ * Opens (recovering) or creates the store in `dir`, which exists and is locked by the caller.
+ * Also returns the committed batch records, read (and checked) before recovery writes anything:
+ * applying them needs the recovered store (FORMAT.md, recovery step 11).
+ */
+export function openStore(
+  dir: string,
+  files: StoreFiles,
+  bucketsPerPage: number,
+): { state: StoreState; batches: PendingBatch[] } {
   const contents = scanFolder(files, dir);
-  if (contents.hasMetadata) return recoverStore(dir, files, contents);
+  if (contents.hasMetadata) {
+    const batches: PendingBatch[] = [];
+    for (const slot of contents.batchSlots) {
+      const effects = readBatchRecord(files, dir, slot);
+      if (effects !== undefined) batches.push({ slot, effects });
+    }
+    return { state: recoverStore(dir, files, contents), batches };
+  }
   if (contents.creating) {
     // A creation the process did not finish: its files hold nothing yet; start it again.
     removeStoreFiles(files, dir);
-    return createStore(dir, files, bucketsPerPage);
+    return { state: createStore(dir, files, bucketsPerPage), batches: [] };
   }
   refuseLostMetadata(contents, dir);
-  return createStore(dir, files, bucketsPerPage);
+  return { state: createStore(dir, files, bucketsPerPage), batches: [] };
 }
 
 /**

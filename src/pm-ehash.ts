@@ -7,16 +7,24 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { BatchOperation, Kv, SearchResult, Uint64 } from '../include-types/kv';
-import { BUCKET_KV_SLOTS, DEFAULT_BUCKETS_PER_PAGE, MAX_BUCKETS_PER_PAGE } from '../include-types/layout';
+import {
+  BATCH_ENTRY_SIZE,
+  BatchOp,
+  BUCKET_KV_SLOTS,
+  DEFAULT_BUCKETS_PER_PAGE,
+  MAX_BUCKETS_PER_PAGE,
+  WORD,
+} from '../include-types/layout';
+import { BatchRecord, type BatchEffects } from './batch-record';
 import type { Durability, PmEHashOptions, PmEHashStats } from '../include-types/store';
 import { pow2 } from './bits';
 import { checkStore } from './check';
 import { PairCursor } from './cursor';
 import { ioError, PmEHashError } from './errors';
-import { defaultFolders, filePath, METADATA_FILE, removeStoreFiles } from './files';
+import { batchFileName, defaultFolders, filePath, METADATA_FILE, removeStoreFiles } from './files';
 import { refuseLostMetadata, scanFolder } from './folder';
 import { acquireLock, lockToken, releaseLock, type StoreLock } from './lock';
-import { openStore } from './open-store';
+import { openStore, type PendingBatch } from './open-store';
 import { MappedFiles, type StoreFiles } from './mapped-files';
 import type { StoreState } from './store-state';
 import { fromHalves, halves, toHalves } from './uint64';
@@ -39,6 +47,9 @@ function checkOptions(options: PmEHashOptions): { durability: Durability; bucket
   return { durability, bucketsPerPage };
 }
 
+/** Words of a batch entry (FORMAT.md, "Batch record"): key, value, BatchOp. */
+const BATCH_ENTRY_WORDS = BATCH_ENTRY_SIZE / WORD;
+
 export class PmEHash {
   /** The store folder (absolute). */
   readonly dir: string;
@@ -59,6 +70,8 @@ export class PmEHash {
   private readonly valueHalves = new Uint32Array(2);
   /** Scratch for the four halves of a validated pair. */
   private readonly pairHalves = new Uint32Array(4);
+  /** This thread slot's batch record, which makes batch() and clear() atomic. */
+  private readonly batchRecord: BatchRecord;
 
   /** Opens the store in `options.dir`, creating it or recovering it. */
   constructor(options?: PmEHashOptions);
@@ -88,6 +101,7 @@ export class PmEHash {
       try {
         const state = attachState(this.dir, this.files, ctl, this.slot);
         this.words = new WordStore(state, this.dir, this.slot);
+        this.batchRecord = new BatchRecord(this.dir, this.files, this.slot);
       } catch (err) {
         ctl.releaseSlot(this.slot);
         throw err instanceof PmEHashError ? err : ioError(`cannot attach to store ${this.dir}`, err);
@@ -114,8 +128,9 @@ export class PmEHash {
       throw ioError(`cannot lock store folder ${this.dir}`, err);
     }
     let state: StoreState;
+    let batches: PendingBatch[];
     try {
-      state = openStore(this.dir, this.files, bucketsPerPage);
+      ({ state, batches } = openStore(this.dir, this.files, bucketsPerPage));
     } catch (err) {
       try {
         releaseLock(this.lock);
@@ -128,6 +143,28 @@ export class PmEHash {
     this.repairs = state.repairs;
     state.ctl.setOwner(lockToken(this.lock));
     this.words = new WordStore(state, this.dir, 0);
+    this.batchRecord = new BatchRecord(this.dir, this.files, 0);
+    try {
+      this.applyPendingBatches(batches, state.repairs);
+    } catch (err) {
+      this.close();
+      throw err instanceof PmEHashError ? err : ioError(`cannot open store in ${this.dir}`, err);
+    }
+  }
+
+  /**
+   * Recovery, step 11: each batch committed before a crash is applied again (over the part of
+   * it that was), then retired. A crash meanwhile leaves it committed, for the next open.
+   */
+  private applyPendingBatches(batches: PendingBatch[], repairs: string[]): void {
+    for (const { slot, effects } of batches) {
+      this.applyEffects(effects);
+      const record = slot === 0 ? this.batchRecord : new BatchRecord(this.dir, this.files, slot);
+      record.retire();
+      if (record !== this.batchRecord) record.release();
+      const cleared = effects.clear ? ' after clearing' : '';
+      repairs.push(`applied the batch of ${effects.count} operation(s)${cleared} committed in ${batchFileName(slot)}`);
+    }
   }
 
   // ---- the course's API: 0 / -1 ------------------------------------------------------------
@@ -202,15 +239,12 @@ export class PmEHash {
   }
 
   /**
-   * Removes every pair and keeps the store open. Pairs are removed one by one, each as a
-   * remove: a crash in the middle leaves some of them.
+   * Removes every pair and keeps the store open. Atomic across a crash, as a batch: after one,
+   * the store holds every pair or none. Other threads may see some pairs gone meanwhile.
    */
   clear(): void {
-    const cursor = new PairCursor();
-    const s = this.words.current();
-    while (cursor.next(s)) {
-      for (let k = 0; k < cursor.batchSize; k++) this.words.removeWords(cursor.batch[4 * k], cursor.batch[4 * k + 1]);
-    }
+    this.assertOpen();
+    this.applyAtomically({ words: new Uint32Array(0), count: 0, clear: true });
   }
 
   /**
@@ -247,15 +281,16 @@ export class PmEHash {
   /**
    * Applies many writes in one call: `put` inserts or replaces, `del` removes (absent keys are
    * no error). Every operation is validated before any is applied, so a bad one changes
-   * nothing. The batch is not atomic across a crash: operations are applied in order, each
-   * wholly or not at all, so a crash in the middle leaves a prefix of the batch applied.
+   * nothing. Atomic across a crash (a process death; in 'sync' mode an OS crash or power loss
+   * too): after one, every operation of the batch is there or none is, of any size. Not isolated:
+   * other threads of a shared store may see it half applied. An error while applying (a full
+   * disk, PMEHASH_FULL) leaves the operations before the failing one applied, and is thrown.
    */
   batch(operations: readonly BatchOperation[]): void {
     this.assertOpen();
     if (!Array.isArray(operations)) throw new TypeError('batch takes an array of operations');
     const n = operations.length;
-    const words = new Uint32Array(4 * n);
-    const puts = new Uint8Array(n);
+    const words = new Uint32Array(BATCH_ENTRY_WORDS * n);
     for (let i = 0; i < n; i++) {
       const op = operations[i] as BatchOperation | null;
       if (op === null || typeof op !== 'object') throw new TypeError(`batch operation ${i} must be an object`);
@@ -264,19 +299,46 @@ export class PmEHash {
           `batch operation ${i}: type must be 'put' or 'del', got ${String((op as { type: unknown }).type)}`,
         );
       }
+      const e = BATCH_ENTRY_WORDS * i;
       toHalves(op.key, `batch operation ${i}: key`);
-      words[4 * i] = halves[0];
-      words[4 * i + 1] = halves[1];
+      words[e] = halves[0];
+      words[e + 1] = halves[1];
       if (op.type === 'put') {
         toHalves(op.value, `batch operation ${i}: value`);
-        words[4 * i + 2] = halves[0];
-        words[4 * i + 3] = halves[1];
-        puts[i] = 1;
+        words[e + 2] = halves[0];
+        words[e + 3] = halves[1];
+      }
+      words[e + 4] = op.type === 'put' ? BatchOp.Put : BatchOp.Del;
+    }
+    if (n > 0) this.applyAtomically({ words, count: n, clear: false });
+  }
+
+  /**
+   * FORMAT.md, batch: commits the effects to this slot's batch record (steps 1-2), applies them
+   * (3-4), retires the record (5). A failure while applying retires it too: the record must not
+   * be applied again by a later recovery, over what happens after it.
+   */
+  private applyAtomically(effects: BatchEffects): void {
+    this.batchRecord.commit(effects);
+    try {
+      this.applyEffects(effects);
+    } finally {
+      this.batchRecord.retire();
+    }
+  }
+
+  /** Batch steps 3-4: every pair removed when the record says clear, then each effect in order. */
+  private applyEffects(effects: BatchEffects): void {
+    if (effects.clear) {
+      const cursor = new PairCursor();
+      while (cursor.next(this.words.current())) {
+        for (let k = 0; k < cursor.batchSize; k++) this.words.removeWords(cursor.batch[4 * k], cursor.batch[4 * k + 1]);
       }
     }
-    for (let i = 0; i < n; i++) {
-      if (puts[i]) this.put(words[4 * i], words[4 * i + 1], words[4 * i + 2], words[4 * i + 3]);
-      else this.words.removeWords(words[4 * i], words[4 * i + 1]);
+    const w = effects.words;
+    for (let e = 0; e < BATCH_ENTRY_WORDS * effects.count; e += BATCH_ENTRY_WORDS) {
+      if (w[e + 4] === BatchOp.Put) this.put(w[e], w[e + 1], w[e + 2], w[e + 3]);
+      else this.words.removeWords(w[e], w[e + 1]);
     }
   }
 
@@ -361,6 +423,7 @@ export class PmEHash {
       s.pages.release();
       s.catalog.release();
       this.words.detach();
+      this.batchRecord.release();
       s.ctl.releaseSlot(this.slot);
       return;
     }
@@ -375,6 +438,7 @@ export class PmEHash {
     s.pages.release();
     s.catalog.release();
     this.words.detach();
+    this.batchRecord.release();
     s.ctl.markClosed();
     releaseLock(this.lock);
   }

@@ -10,6 +10,7 @@ import {
   LogOp,
   MAX_GLOBAL_DEPTH,
   METADATA_FILE_SIZE,
+  SEEDED_FORMAT_VERSION,
   V3_FORMAT_VERSION,
   WORD,
 } from '../include-types/layout';
@@ -89,7 +90,7 @@ export function recoverStore(dir: string, files: StoreFiles, contents: FolderCon
   const slots = pages.pageCount * header.bucketsPerPage;
   const reach = reachedBy(catalog, pages, header.catalogSize, slots);
   const bucketsAtDepth = new Int32Array(MAX_GLOBAL_DEPTH + 2);
-  const legacy = meta.version < FORMAT_VERSION;
+  const legacy = meta.version < SEEDED_FORMAT_VERSION;
   const unseeded: number[] = []; // buckets of a store before version 5: reseeded in step 10
   let keys = 0;
   let shares = 0;

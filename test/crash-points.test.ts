@@ -121,6 +121,14 @@ function crashRecoveries(pristine: Map<string, Job>, verdicts: Verdict[], what: 
   return jobs.length;
 }
 
+/**
+ * The kind of recovery a verdict needed, for choosing one store of each to crash the recovery
+ * of: its repairs and its number of persists. A redone batch's repairs name its size, and its
+ * persists depend on how much of it was applied: one store for each size of batch is enough.
+ */
+const recoveryKind = (v: Verdict): string =>
+  v.repairs.find((r) => r.startsWith('applied the batch')) ?? `${v.repairs.join('; ')} / ${v.recoveryPersists}`;
+
 /** Crashes at every given point, keeps pristine copies, verifies, and crashes the recoveries. */
 function crashEverywhere(name: SequenceName, points: number[]): { repaired: number; recoveryCrashes: number } {
   const jobs = points.map((n) => crashAt(name, n));
@@ -142,7 +150,7 @@ function crashEverywhere(name: SequenceName, points: number[]): { repaired: numb
   // repairs and number of persists), which the power-loss simulator complements by crashing
   // every recovery of every image in-process.
   const kinds = new Map<string, Verdict>();
-  for (const v of repaired) kinds.set(SOAK ? v.dir : `${v.repairs.join('; ')} / ${v.recoveryPersists}`, v);
+  for (const v of repaired) kinds.set(SOAK ? v.dir : recoveryKind(v), v);
   return { repaired: repaired.length, recoveryCrashes: crashRecoveries(pristine, [...kinds.values()], name) };
 }
 
@@ -166,6 +174,20 @@ test('LIFECYCLE (fill, empty, regrow, with multi-level halvings in single remove
   const { repaired, recoveryCrashes } = crashEverywhere('LIFECYCLE', points);
   console.log(
     `LIFECYCLE: ${points.length} crash points, ${repaired} needed repairs, ${recoveryCrashes} recovery crashes, ${JSON.stringify(summary)}`,
+  );
+}, 900_000);
+
+// Every persist of this sequence is in power-loss.test.ts (in-process, line granularity); here
+// 140 real process deaths spread over it (every persist in `make crash-test`).
+test('BATCHES (batches of 1 to 32 operations, a clear): each batch and clear wholly or not at all', () => {
+  const summary = fullRun('BATCHES');
+  expect(summary.splits).toBeGreaterThanOrEqual(4);
+  expect(summary.doublings).toBeGreaterThanOrEqual(3);
+  expect(summary.emptied).toBeGreaterThanOrEqual(2); // the clear, and the last batches
+  const points = SOAK ? Array.from({ length: summary.persists }, (_, i) => i + 1) : spread(summary.persists, 140);
+  const { repaired, recoveryCrashes } = crashEverywhere('BATCHES', points);
+  console.log(
+    `BATCHES: ${points.length} crash points, ${repaired} needed repairs, ${recoveryCrashes} recovery crashes`,
   );
 }, 900_000);
 

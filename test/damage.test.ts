@@ -6,6 +6,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { BatchOperation } from '../include-types/kv';
 import { PmEHash, PmEHashCorruptError } from '../src';
 import { removeTempDirs, snapshot, tempDir } from './helpers/temp';
 
@@ -18,7 +19,10 @@ const SEEDS_PER_KIND = process.env.PMEHASH_SOAK === '1' ? 250 : 25;
 const LINE = 64;
 const PAGE = 4096;
 
-/** A closed store of KEYS keys over several page files, some keys removed again (empty buckets too). */
+/**
+ * A closed store of KEYS keys over several page files, some keys removed again (empty buckets
+ * too), with its batch record.
+ */
 function pristineStore(): { dir: string; expected: Map<bigint, bigint> } {
   const dir = tempDir('damage-pristine');
   const store = new PmEHash({ dir, bucketsPerPage: 16 });
@@ -27,10 +31,13 @@ function pristineStore(): { dir: string; expected: Map<bigint, bigint> } {
     store.set(key(i), i);
     expected.set(BigInt(key(i)), BigInt(i));
   }
+  // The removes in one batch, so that the folder has a (retired) batch record to damage too.
+  const removes: BatchOperation[] = [];
   for (let i = 0; i < KEYS; i += 7) {
-    store.delete(key(i));
+    removes.push({ type: 'del', key: key(i) });
     expected.delete(BigInt(key(i)));
   }
+  store.batch(removes);
   store.close();
   return { dir, expected };
 }

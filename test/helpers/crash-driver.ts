@@ -7,7 +7,7 @@
 
 import * as fs from 'node:fs';
 import { PmEHash } from '../../src';
-import { sequence, SEQUENCES, type SequenceName } from './crash-sequence';
+import { applyToStore, sequence, SEQUENCES, type SequenceName } from './crash-sequence';
 import { CrashingFiles } from './test-files';
 
 const [dir, which, ackFile, crashAfter] = [
@@ -23,9 +23,7 @@ const store = new PmEHash({ dir, bucketsPerPage: spec.bucketsPerPage }, files);
 let { buckets, globalDepth } = store.stats();
 const counts = { splits: 0, merges: 0, doublings: 0, halvings: 0, multiLevelHalvings: 0, emptied: 0 };
 sequence(spec).forEach((op, i) => {
-  if (op.kind === 'insert') store.insert({ key: op.key, value: op.value });
-  else if (op.kind === 'update') store.update({ key: op.key, value: op.value });
-  else store.remove(op.key);
+  applyToStore(store, op);
   fs.writeSync(acks, `${i}\n`);
   const now = store.stats();
   if (now.buckets > buckets) counts.splits += now.buckets - buckets;
@@ -33,7 +31,7 @@ sequence(spec).forEach((op, i) => {
   if (now.globalDepth > globalDepth) counts.doublings += now.globalDepth - globalDepth;
   if (now.globalDepth < globalDepth) counts.halvings += globalDepth - now.globalDepth;
   if (now.globalDepth < globalDepth - 1) counts.multiLevelHalvings++;
-  if (now.keys === 0 && op.kind === 'remove') counts.emptied++;
+  if (now.keys === 0 && op.kind !== 'insert') counts.emptied++;
   ({ buckets, globalDepth } = now);
 });
 store.close();

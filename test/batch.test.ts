@@ -1,0 +1,175 @@
+// Atomic batches and clear(): a batch of 100,000 operations killed anywhere is there wholly or
+// not at all after reopening, made by the thread that opened the store or by a worker thread;
+// batch records that do not check are refused, naming the file, with the folder left as it was.
+// (Crashes at every persist of small batches and clears, and power losses at line granularity,
+// are in crash-points.test.ts and power-loss.test.ts: sequence BATCHES.)
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { BATCH_CHECKSUM_OFFSET, BATCH_COUNT_OFFSET, BATCH_STATE_OFFSET, BatchState } from '../include-types/layout';
+import { PmEHash } from '../src';
+import { PmEHashCorruptError } from '../src/errors';
+import { bigBatch, SMALL_BATCH } from './helpers/batch-kill';
+import { removeCompiled, runCompiled } from './helpers/compile';
+import { removeTempDirs, snapshot, tempDir } from './helpers/temp';
+
+afterAll(() => {
+  removeTempDirs();
+  removeCompiled();
+});
+
+function contentOf(ops: typeof SMALL_BATCH): Map<bigint, bigint> {
+  const map = new Map<bigint, bigint>();
+  for (const op of ops) {
+    if (op.type === 'put') map.set(BigInt(op.key), BigInt(op.value));
+    else map.delete(BigInt(op.key));
+  }
+  return map;
+}
+
+const BEFORE = contentOf(SMALL_BATCH);
+const AFTER = contentOf([...SMALL_BATCH, ...bigBatch()]);
+
+/** 'before' or 'after' when the store holds exactly that content, else a description. */
+function whichContent(dir: string): string {
+  const store = new PmEHash({ dir });
+  try {
+    const problems = store.check();
+    if (problems.length > 0) return `problems: ${problems.join('; ')}`;
+    const pairs = new Map(store.entries());
+    for (const [name, want] of [
+      ['before', BEFORE],
+      ['after', AFTER],
+    ] as const) {
+      if (pairs.size === want.size && [...want].every(([k, v]) => pairs.get(k) === v)) return name;
+    }
+    return `neither (${pairs.size} pairs)`;
+  } finally {
+    store.close();
+  }
+}
+
+describe.each(['owner', 'worker'])('a batch of 100,000 operations made by the %s thread', (who) => {
+  test('killed after writing its record, at its commit, midway and at its retirement: all or nothing, twice', () => {
+    const full = runCompiled('batch-kill.ts', [tempDir('batch-full'), who, '0']);
+    expect({ status: full.status, stderr: full.stderr }).toEqual({ status: 0, stderr: '' });
+    const { before, after } = JSON.parse(full.stdout) as { before: number; after: number };
+    expect(after - before).toBeGreaterThan(200_000); // two persists an operation, and more
+    const points = [1, 2, 3, (after - before) >> 1, after - before].map((k) => before + k);
+    const seen: string[] = [];
+    for (const n of points) {
+      const dir = tempDir('batch-kill');
+      const r = runCompiled('batch-kill.ts', [dir, who, String(n)]);
+      expect({ n, signal: r.signal, stderr: r.stderr }).toEqual({ n, signal: 'SIGKILL', stderr: '' });
+      const first = whichContent(dir);
+      expect(['before', 'after']).toContain(first);
+      expect(whichContent(dir)).toBe(first); // and nothing changes at the second open
+      seen.push(first);
+    }
+    // Nothing before the commit, all from it on. The owner's record exists (its small batch
+    // made it): its first persist writes the record, the second commits it. The worker's slot
+    // makes its record first (one more persist).
+    const writes = who === 'owner' ? 1 : 2;
+    expect(seen).toEqual(points.map((_, i) => (i < writes ? 'before' : 'after')));
+  }, 300_000);
+});
+
+test('a batch and a clear: applied in order, a key put, deleted and put again in one batch ends put', () => {
+  const dir = tempDir('batch');
+  const store = new PmEHash({ dir });
+  store.batch([
+    { type: 'put', key: 1n, value: 10n },
+    { type: 'put', key: 2n, value: 20n },
+    { type: 'del', key: 1n },
+    { type: 'put', key: 1n, value: 11n },
+    { type: 'del', key: 3n },
+  ]);
+  expect(new Map(store.entries())).toEqual(
+    new Map([
+      [1n, 11n],
+      [2n, 20n],
+    ]),
+  );
+  store.clear();
+  expect(store.size).toBe(0);
+  store.batch([]);
+  store.close();
+  const again = new PmEHash({ dir });
+  expect(again.repairs).toEqual([]);
+  expect(again.size).toBe(0);
+  again.close();
+});
+
+describe('a batch record that does not check is refused at open, naming it, and nothing changes', () => {
+  /** A closed store that ran a batch, with its batch record changed by `damage`. */
+  function damaged(damage: (record: Buffer) => Buffer): { dir: string; record: string } {
+    const dir = tempDir('batch-damage');
+    const store = new PmEHash({ dir });
+    store.batch([
+      { type: 'put', key: 5n, value: 6n },
+      { type: 'put', key: 7n, value: 8n },
+    ]);
+    store.close();
+    const record = path.join(dir, 'pm_ehash_batch_0');
+    fs.writeFileSync(record, damage(fs.readFileSync(record)));
+    return { dir, record };
+  }
+
+  test.each<[string, (b: Buffer) => Buffer, RegExp]>([
+    [
+      'a retired record whose state says committed (its checksum was cleared)',
+      (b) => (b.writeUInt32LE(BatchState.Committed, BATCH_STATE_OFFSET), b),
+      /does not match its checksum/,
+    ],
+    ['an unknown state', (b) => (b.writeUInt32LE(7, BATCH_STATE_OFFSET), b), /unknown state 7/],
+    [
+      'a committed record longer than its file',
+      (b) => (b.writeUInt32LE(BatchState.Committed, BATCH_STATE_OFFSET), b.writeUInt32LE(1e6, BATCH_COUNT_OFFSET), b),
+      /longer than the file/,
+    ],
+    ['a truncated header', (b) => b.subarray(0, 10), /shorter than its 64-byte header/],
+    ['a foreign magic', (b) => (b.write('XXXX', 0, 'latin1'), b), /not a batch record/],
+  ])('%s', (_what, damage, message) => {
+    const { dir } = damaged(damage);
+    const before = snapshot(dir);
+    let error: unknown;
+    try {
+      new PmEHash({ dir }).close();
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(PmEHashCorruptError);
+    expect((error as PmEHashCorruptError).file).toBe('pm_ehash_batch_0');
+    expect((error as Error).message).toMatch(message);
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  test('a committed record with a matching checksum is applied again at open, and reported', () => {
+    // The state word and checksum of the batch just retired, put back: as if the process had
+    // died after its commit.
+    const dir = tempDir('batch-redo');
+    const store = new PmEHash({ dir });
+    store.batch([{ type: 'put', key: 5n, value: 6n }]);
+    const record = path.join(dir, 'pm_ehash_batch_0');
+    const committed = Buffer.from(fs.readFileSync(record));
+    store.close();
+    expect(committed.readUInt32LE(BATCH_CHECKSUM_OFFSET)).toBe(0); // retired
+    const reopened = new PmEHash({ dir });
+    reopened.delete(5n);
+    reopened.close();
+    // Recommit it by hand: the checksum of count, flags and entries (FORMAT.md, "Batch record").
+    const { fnv1a32 } = jest.requireActual('../src/checksum') as typeof import('../src/checksum');
+    let h = fnv1a32(committed, 8, 16);
+    for (let i = 64; i < 64 + 20; i++) h = Math.imul(h ^ committed[i], 0x01000193);
+    committed.writeUInt32LE(h >>> 0, BATCH_CHECKSUM_OFFSET);
+    committed.writeUInt32LE(BatchState.Committed, BATCH_STATE_OFFSET);
+    fs.writeFileSync(record, committed);
+    const redone = new PmEHash({ dir });
+    expect(redone.repairs).toEqual(['applied the batch of 1 operation(s) committed in pm_ehash_batch_0']);
+    expect(redone.get(5n)).toBe(6n);
+    redone.close();
+    const clean = new PmEHash({ dir });
+    expect(clean.repairs).toEqual([]);
+    clean.close();
+  });
+});
