@@ -157,6 +157,7 @@ test.each<[SequenceName, Granularity, number, number]>([
   ['SMALL', 'line', 12, SEQUENCES.SMALL.bucketsPerPage],
   ['LIFECYCLE', 'page', 13, 32],
   ['LIFECYCLE', 'line', 14, SEQUENCES.LIFECYCLE.bucketsPerPage],
+  ['BATCHES', 'page', 16, 32],
   ['BATCHES', 'line', 15, SEQUENCES.BATCHES.bucketsPerPage],
 ])(
   '%s sequence, power lost at %s granularity at every persist: every image recovers',
