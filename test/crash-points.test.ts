@@ -178,13 +178,13 @@ test('LIFECYCLE (fill, empty, regrow, with multi-level halvings in single remove
 }, 900_000);
 
 // Every persist of this sequence is in power-loss.test.ts (in-process, line granularity); here
-// 140 real process deaths spread over it (every persist in `make crash-test`).
+// 80 real process deaths spread over it (every persist in `make crash-test`).
 test('BATCHES (batches of 1 to 32 operations, a clear): each batch and clear wholly or not at all', () => {
   const summary = fullRun('BATCHES');
   expect(summary.splits).toBeGreaterThanOrEqual(4);
   expect(summary.doublings).toBeGreaterThanOrEqual(3);
   expect(summary.emptied).toBeGreaterThanOrEqual(2); // the clear, and the last batches
-  const points = SOAK ? Array.from({ length: summary.persists }, (_, i) => i + 1) : spread(summary.persists, 140);
+  const points = SOAK ? Array.from({ length: summary.persists }, (_, i) => i + 1) : spread(summary.persists, 80);
   const { repaired, recoveryCrashes } = crashEverywhere('BATCHES', points);
   console.log(
     `BATCHES: ${points.length} crash points, ${repaired} needed repairs, ${recoveryCrashes} recovery crashes`,
