@@ -72,7 +72,14 @@ export class BatchRecord {
     b.writeUInt32LE(recordChecksum(b, effects.count), BATCH_CHECKSUM_OFFSET);
     this.files.persist(b, 0, bytes); // step 1
     b.writeUInt32LE(BatchState.Committed, BATCH_STATE_OFFSET);
-    this.files.persist(b, BATCH_STATE_OFFSET, WORD); // step 2: the commit point
+    try {
+      this.files.persist(b, BATCH_STATE_OFFSET, WORD); // step 2: the commit point
+    } catch (err) {
+      // The caller applies nothing and retires nothing: a record left committed in memory
+      // would be applied by a later recovery, over whatever happened after it.
+      b.writeUInt32LE(BatchState.Retired, BATCH_STATE_OFFSET);
+      throw err;
+    }
   }
 
   /**

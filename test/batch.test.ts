@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { BATCH_CHECKSUM_OFFSET, BATCH_COUNT_OFFSET, BATCH_STATE_OFFSET, BatchState } from '../include-types/layout';
 import { PmEHash } from '../src';
 import { PmEHashCorruptError } from '../src/errors';
+import { MappedFiles } from '../src/mapped-files';
 import { bigBatch, SMALL_BATCH } from './helpers/batch-kill';
 import { removeCompiled, runCompiled } from './helpers/compile';
 import { removeTempDirs, snapshot, tempDir } from './helpers/temp';
@@ -98,6 +99,28 @@ test('a batch and a clear: applied in order, a key put, deleted and put again in
   expect(again.repairs).toEqual([]);
   expect(again.size).toBe(0);
   again.close();
+});
+
+test('a commit whose persist fails applies nothing and leaves nothing for a later recovery to apply', () => {
+  class FailingCommit extends MappedFiles {
+    failAt = 0;
+    override persist(buffer: Buffer, offset: number, length: number): void {
+      if (this.persists + 1 === this.failAt) throw new Error('EIO: simulated');
+      super.persist(buffer, offset, length);
+    }
+  }
+  const dir = tempDir('batch-commit-fails');
+  const files = new FailingCommit(false);
+  const store = new PmEHash({ dir }, files);
+  store.batch([{ type: 'put', key: 1n, value: 1n }]); // the record exists from here on
+  files.failAt = files.persists + 2; // step 1 persists the entries, step 2 commits
+  expect(() => store.batch([{ type: 'put', key: 2n, value: 2n }])).toThrow(/EIO: simulated/);
+  expect(store.has(2n)).toBe(false);
+  store.close();
+  const reopened = new PmEHash({ dir });
+  expect(reopened.repairs).toEqual([]);
+  expect(new Map(reopened.entries())).toEqual(new Map([[1n, 1n]]));
+  reopened.close();
 });
 
 describe('a batch record that does not check is refused at open, naming it, and nothing changes', () => {
