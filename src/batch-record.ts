@@ -67,6 +67,7 @@ export class BatchRecord {
     const b = this.room(bytes);
     const words = new Uint32Array(b.buffer, b.byteOffset, bytes / WORD);
     words.set(effects.words.subarray(0, effects.count * ENTRY_WORDS), BATCH_HEADER_SIZE / WORD);
+    b.writeUInt32LE(BATCH_MAGIC, BATCH_MAGIC_OFFSET); // again: a creation cut short left 0
     b.writeUInt32LE(effects.count, BATCH_COUNT_OFFSET);
     b.writeUInt32LE(effects.clear ? BATCH_FLAG_CLEAR : 0, BATCH_FLAGS_OFFSET);
     b.writeUInt32LE(recordChecksum(b, effects.count), BATCH_CHECKSUM_OFFSET);
@@ -102,13 +103,14 @@ export class BatchRecord {
   /** The mapping, made or grown to at least `bytes` first. */
   private room(bytes: number): Buffer {
     if (this.buffer === undefined) {
-      if (this.files.exists(this.path)) this.buffer = this.files.map(this.path);
-      else {
+      // A file shorter than its header is one whose creation was cut short (all zeros): it is
+      // grown, and the next commit writes its magic.
+      if (!this.files.exists(this.path)) {
         this.buffer = this.files.create(this.path, Math.max(bytes, BATCH_HEADER_SIZE));
-        this.buffer.writeUInt32LE(BATCH_MAGIC, BATCH_MAGIC_OFFSET);
-        this.files.persist(this.buffer, 0, BATCH_HEADER_SIZE);
         this.files.syncFolder(this.dir); // the name must be durable before a commit in it
-      }
+      } else if (this.files.size(this.path) < BATCH_HEADER_SIZE) {
+        this.buffer = this.files.resize(this.path, Math.max(bytes, BATCH_HEADER_SIZE));
+      } else this.buffer = this.files.map(this.path);
     }
     if (this.buffer.length < bytes) {
       const old = this.buffer;
@@ -128,13 +130,13 @@ export function readBatchRecord(files: StoreFiles, dir: string, slot: number): B
   const name = batchFileName(slot);
   const corrupt = (problem: string) => new PmEHashCorruptError(name, problem, { dir });
   const b = files.read(filePath(dir, name));
+  // A file whose creation was cut short (a crash, a full disk) is all zeros, of any length up
+  // to its header's, or longer: an empty record.
+  if (b.subarray(0, BATCH_HEADER_SIZE).every((x) => x === 0)) return undefined;
   if (b.length < BATCH_HEADER_SIZE)
     throw corrupt(`${b.length} bytes, shorter than its ${BATCH_HEADER_SIZE}-byte header`);
   const magic = b.readUInt32LE(BATCH_MAGIC_OFFSET);
   const state = b.readUInt32LE(BATCH_STATE_OFFSET);
-  // A file whose creation was cut short is all zeros: an empty record.
-  if (magic === 0 && state === BatchState.Retired && b.subarray(0, BATCH_HEADER_SIZE).every((x) => x === 0))
-    return undefined;
   if (magic !== BATCH_MAGIC) throw corrupt('not a batch record (bad magic)');
   if (state === BatchState.Retired) return undefined;
   if (state !== BatchState.Committed) throw corrupt(`unknown state ${state}`);

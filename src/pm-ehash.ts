@@ -158,12 +158,25 @@ export class PmEHash {
    */
   private applyPendingBatches(batches: PendingBatch[], repairs: string[]): void {
     for (const { slot, effects } of batches) {
-      this.applyEffects(effects);
+      const cleared = effects.clear ? ' after clearing' : '';
+      const what = `the batch of ${effects.count} operation(s)${cleared} committed in ${batchFileName(slot)}`;
+      let failure: PmEHashError | undefined;
+      try {
+        this.applyEffects(effects);
+      } catch (err) {
+        // As when the batch ran (FORMAT.md, batch): the part before the failure stays applied
+        // and the record is retired; left committed, the store could never be opened again.
+        if (!(err instanceof PmEHashError)) throw err;
+        failure = err;
+      }
       const record = slot === 0 ? this.batchRecord : new BatchRecord(this.dir, this.files, slot);
       record.retire();
       if (record !== this.batchRecord) record.release();
-      const cleared = effects.clear ? ' after clearing' : '';
-      repairs.push(`applied the batch of ${effects.count} operation(s)${cleared} committed in ${batchFileName(slot)}`);
+      repairs.push(
+        failure === undefined
+          ? `applied ${what}`
+          : `applied part of ${what}, up to an operation that failed: ${failure.message}`,
+      );
     }
   }
 
@@ -283,8 +296,10 @@ export class PmEHash {
    * no error). Every operation is validated before any is applied, so a bad one changes
    * nothing. Atomic across a crash (a process death; in 'sync' mode an OS crash or power loss
    * too): after one, every operation of the batch is there or none is, of any size. Not isolated:
-   * other threads of a shared store may see it half applied. An error while applying (a full
-   * disk, PMEHASH_FULL) leaves the operations before the failing one applied, and is thrown.
+   * other threads of a shared store may see it half applied, and a write they make meanwhile to
+   * one of its keys may be overwritten when recovery applies the batch again (FORMAT.md, batch).
+   * An error while applying (a full disk, PMEHASH_FULL) leaves the operations before the failing
+   * one applied, and is thrown.
    */
   batch(operations: readonly BatchOperation[]): void {
     this.assertOpen();
