@@ -36,6 +36,12 @@ export interface BatchEffects {
   readonly clear: boolean;
 }
 
+/** A committed batch record found at open: applied again once the store is recovered, then retired. */
+export interface PendingBatch {
+  slot: number;
+  effects: BatchEffects;
+}
+
 /** The checksum of a record: its count and flags words, then its entries. */
 function recordChecksum(bytes: Buffer, count: number): number {
   let h = fnv1a32(bytes, BATCH_COUNT_OFFSET, BATCH_FLAGS_OFFSET + WORD);

@@ -3,7 +3,7 @@
 // recovery has validated it.
 
 import { METADATA_FILE_SIZE } from '../include-types/layout';
-import { type BatchEffects, readBatchRecord } from './batch-record';
+import type { PendingBatch } from './batch-record';
 import { BITMAP, bucketSeed } from './bucket';
 import { Catalog } from './catalog';
 import { DataPages } from './data-page';
@@ -15,16 +15,10 @@ import { recoverStore } from './recovery';
 import { SharedControl } from './shared-control';
 import type { StoreState } from './store-state';
 
-/** A committed batch record found at open: the caller applies it again and retires it. */
-export interface PendingBatch {
-  slot: number;
-  effects: BatchEffects;
-}
-
 /**
  * Opens (recovering) or creates the store in `dir`, which exists and is locked by the caller.
- * Also returns the committed batch records, read (and checked) before recovery writes anything:
- * applying them needs the recovered store (FORMAT.md, recovery step 11).
+ * Also returns the committed batch records recovery found (and checked before it wrote
+ * anything): applying them needs the recovered store (FORMAT.md, recovery step 11).
  */
 export function openStore(
   dir: string,
@@ -32,14 +26,7 @@ export function openStore(
   bucketsPerPage: number,
 ): { state: StoreState; batches: PendingBatch[] } {
   const contents = scanFolder(files, dir);
-  if (contents.hasMetadata) {
-    const batches: PendingBatch[] = [];
-    for (const slot of contents.batchSlots) {
-      const effects = readBatchRecord(files, dir, slot);
-      if (effects !== undefined) batches.push({ slot, effects });
-    }
-    return { state: recoverStore(dir, files, contents), batches };
-  }
+  if (contents.hasMetadata) return recoverStore(dir, files, contents);
   if (contents.creating) {
     // A creation the process did not finish: its files hold nothing yet; start it again.
     removeStoreFiles(files, dir);

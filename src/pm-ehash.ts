@@ -15,7 +15,7 @@ import {
   MAX_BUCKETS_PER_PAGE,
   WORD,
 } from '../include-types/layout';
-import { BatchRecord, type BatchEffects } from './batch-record';
+import { BatchRecord, type BatchEffects, type PendingBatch } from './batch-record';
 import type { Durability, PmEHashOptions, PmEHashStats } from '../include-types/store';
 import { pow2 } from './bits';
 import { checkStore } from './check';
@@ -24,7 +24,7 @@ import { ioError, PmEHashError } from './errors';
 import { batchFileName, defaultFolders, filePath, METADATA_FILE, removeStoreFiles } from './files';
 import { refuseLostMetadata, scanFolder } from './folder';
 import { acquireLock, lockToken, releaseLock, type StoreLock } from './lock';
-import { openStore, type PendingBatch } from './open-store';
+import { openStore } from './open-store';
 import { MappedFiles, type StoreFiles } from './mapped-files';
 import type { StoreState } from './store-state';
 import { fromHalves, halves, toHalves } from './uint64';

@@ -28,6 +28,7 @@ import {
   USED,
   VALUE,
 } from './bucket';
+import { type PendingBatch, readBatchRecord } from './batch-record';
 import { Catalog } from './catalog';
 import { DataPages, pageFileSize } from './data-page';
 import { PmEHashCorruptError } from './errors';
@@ -40,13 +41,23 @@ import { SharedControl } from './shared-control';
 import type { StoreState } from './store-state';
 import { halveUnusedLevels, shrinkCatalog } from './structure';
 
-export function recoverStore(dir: string, files: StoreFiles, contents: FolderContents): StoreState {
+export function recoverStore(
+  dir: string,
+  files: StoreFiles,
+  contents: FolderContents,
+): { state: StoreState; batches: PendingBatch[] } {
   // Step 1: the metadata.
   const metaBytes = files.read(filePath(dir, METADATA_FILE));
   const header = parseMetadata(metaBytes, dir);
 
-  // Step 2: the files present.
+  // Step 2: the files present, and the committed batch records, which the caller applies again
+  // once the store is recovered (step 11).
   checkFiles(files, dir, header, contents);
+  const batches: PendingBatch[] = [];
+  for (const slot of contents.batchSlots) {
+    const effects = readBatchRecord(files, dir, slot);
+    if (effects !== undefined) batches.push({ slot, effects });
+  }
 
   // Step 3: map every file.
   const meta = new MetadataFile(files.map(filePath(dir, METADATA_FILE)), files);
@@ -203,7 +214,7 @@ export function recoverStore(dir: string, files: StoreFiles, contents: FolderCon
     s.meta.upgradeVersion();
     repairs.push(`upgraded from format version ${version} to ${FORMAT_VERSION}`);
   }
-  return s;
+  return { state: s, batches };
 }
 
 function checkFiles(files: StoreFiles, dir: string, header: EhashMetadata, contents: FolderContents): void {
