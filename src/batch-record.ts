@@ -8,7 +8,7 @@
 import * as layout from '../include-types/layout';
 import { BatchOp, BatchState } from '../include-types/layout';
 import { fnv1a32 } from './checksum';
-import { PmEHashCorruptError } from './errors';
+import { ioError, PmEHashCorruptError } from './errors';
 import { batchFileName, filePath } from './files';
 import type { StoreFiles } from './mapped-files';
 
@@ -108,20 +108,26 @@ export class BatchRecord {
 
   /** The mapping, made or grown to at least `bytes` first. */
   private room(bytes: number): Buffer {
-    if (this.buffer === undefined) {
-      // A file shorter than its header is one whose creation was cut short (all zeros): it is
-      // grown, and the next commit writes its magic.
-      if (!this.files.exists(this.path)) {
-        this.buffer = this.files.create(this.path, Math.max(bytes, BATCH_HEADER_SIZE));
-        this.files.syncFolder(this.dir); // the name must be durable before a commit in it
-      } else if (this.files.size(this.path) < BATCH_HEADER_SIZE) {
-        this.buffer = this.files.resize(this.path, Math.max(bytes, BATCH_HEADER_SIZE));
-      } else this.buffer = this.files.map(this.path);
-    }
-    if (this.buffer.length < bytes) {
-      const old = this.buffer;
-      this.buffer = this.files.resize(this.path, bytes);
-      this.files.release(old);
+    try {
+      if (this.buffer === undefined) {
+        // A file shorter than its header is one whose creation was cut short (all zeros): it
+        // is grown, and the next commit writes its magic.
+        if (!this.files.exists(this.path))
+          this.buffer = this.files.create(this.path, Math.max(bytes, BATCH_HEADER_SIZE));
+        else if (this.files.size(this.path) < BATCH_HEADER_SIZE)
+          this.buffer = this.files.resize(this.path, Math.max(bytes, BATCH_HEADER_SIZE));
+        else this.buffer = this.files.map(this.path);
+        // The name must be durable before a commit in the file (sync mode; a no-op otherwise):
+        // a file made, or left short, by a creation that was cut short may not be.
+        this.files.syncFolder(this.dir);
+      }
+      if (this.buffer.length < bytes) {
+        const old = this.buffer;
+        this.buffer = this.files.resize(this.path, bytes);
+        this.files.release(old);
+      }
+    } catch (err) {
+      throw ioError(`cannot make room for a batch of ${bytes} bytes in ${this.path}`, err);
     }
     return this.buffer;
   }

@@ -147,7 +147,7 @@ export class PmEHash {
     try {
       this.applyPendingBatches(batches, state.repairs);
     } catch (err) {
-      this.close();
+      this.closeAfterFailure();
       throw err instanceof PmEHashError ? err : ioError(`cannot open store in ${this.dir}`, err);
     }
   }
@@ -335,10 +335,29 @@ export class PmEHash {
    */
   private applyAtomically(effects: BatchEffects): void {
     this.batchRecord.commit(effects);
+    let failure: unknown;
     try {
       this.applyEffects(effects);
-    } finally {
+    } catch (err) {
+      failure = err;
+    }
+    try {
       this.batchRecord.retire();
+    } catch (err) {
+      // The record may stay committed on the medium: a later recovery would apply it again
+      // over whatever this handle wrote next, so the handle is closed first.
+      this.closeAfterFailure();
+      throw ioError(`cannot retire the batch record in ${this.dir} (the store handle was closed)`, failure ?? err);
+    }
+    if (failure !== undefined) throw failure;
+  }
+
+  /** Closes this handle after an error that leaves it unusable; the error to report is the caller's. */
+  private closeAfterFailure(): void {
+    try {
+      this.close();
+    } catch {
+      // The caller's error is the one to report.
     }
   }
 

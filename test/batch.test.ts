@@ -125,6 +125,34 @@ test('a commit whose persist fails applies nothing and leaves nothing for a late
   reopened.close();
 });
 
+test('a retirement whose persist fails closes the handle, and reports it as PMEHASH_IO', () => {
+  class FailingRetire extends MappedFiles {
+    armed = false;
+    override persist(buffer: Buffer, offset: number, length: number): void {
+      // The retirement persists the header line alone (FORMAT.md, batch step 5).
+      if (this.armed && offset === 0 && length === 64) throw new Error('EIO: simulated');
+      super.persist(buffer, offset, length);
+    }
+  }
+  const dir = tempDir('batch-retire-fails');
+  const files = new FailingRetire(false);
+  const store = new PmEHash({ dir }, files);
+  store.batch([{ type: 'put', key: 1n, value: 1n }]);
+  files.armed = true;
+  expect(() => store.batch([{ type: 'put', key: 2n, value: 2n }])).toThrow(
+    expect.objectContaining({ code: 'PMEHASH_IO', message: expect.stringMatching(/cannot retire the batch record/) }),
+  );
+  expect(store.isClosed).toBe(true);
+  const reopened = new PmEHash({ dir });
+  expect(new Map(reopened.entries())).toEqual(
+    new Map([
+      [1n, 1n],
+      [2n, 2n],
+    ]),
+  );
+  reopened.close();
+});
+
 describe('a batch record that does not check is refused at open, naming it, and nothing changes', () => {
   /** A closed store that ran a batch, with its batch record changed by `damage`. */
   function damaged(damage: (record: Buffer) => Buffer): { dir: string; record: string } {
