@@ -25,7 +25,8 @@ const {
   BATCH_STATE_OFFSET,
   WORD,
 } = layout;
-const ENTRY_WORDS = BATCH_ENTRY_SIZE / WORD;
+/** Words of a batch entry (FORMAT.md, "Batch record"): key, value (halves), BatchOp. */
+export const BATCH_ENTRY_WORDS = BATCH_ENTRY_SIZE / WORD;
 
 /** A batch's operations as the store applies them: entry i is words[5i .. 5i+4] (FORMAT.md). */
 export interface BatchEffects {
@@ -44,11 +45,8 @@ export interface PendingBatch {
 
 /** The checksum of a record: its count and flags words, then its entries. */
 function recordChecksum(bytes: Buffer, count: number): number {
-  let h = fnv1a32(bytes, BATCH_COUNT_OFFSET, BATCH_FLAGS_OFFSET + WORD);
-  // FNV-1a continued over the entries (fnv1a32 starts from its offset basis).
-  const end = BATCH_HEADER_SIZE + count * BATCH_ENTRY_SIZE;
-  for (let i = BATCH_HEADER_SIZE; i < end; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
-  return h >>> 0;
+  const header = fnv1a32(bytes, BATCH_COUNT_OFFSET, BATCH_FLAGS_OFFSET + WORD);
+  return fnv1a32(bytes, BATCH_HEADER_SIZE, BATCH_HEADER_SIZE + count * BATCH_ENTRY_SIZE, header);
 }
 
 /** The writer of one thread slot's batch record; the file is made at its first batch. */
@@ -72,7 +70,7 @@ export class BatchRecord {
     const bytes = BATCH_HEADER_SIZE + effects.count * BATCH_ENTRY_SIZE;
     const b = this.room(bytes);
     const words = new Uint32Array(b.buffer, b.byteOffset, bytes / WORD);
-    words.set(effects.words.subarray(0, effects.count * ENTRY_WORDS), BATCH_HEADER_SIZE / WORD);
+    words.set(effects.words.subarray(0, effects.count * BATCH_ENTRY_WORDS), BATCH_HEADER_SIZE / WORD);
     b.writeUInt32LE(BATCH_MAGIC, BATCH_MAGIC_OFFSET); // again: a creation cut short left 0
     b.writeUInt32LE(effects.count, BATCH_COUNT_OFFSET);
     b.writeUInt32LE(effects.clear ? BATCH_FLAG_CLEAR : 0, BATCH_FLAGS_OFFSET);
@@ -159,10 +157,10 @@ export function readBatchRecord(files: StoreFiles, dir: string, slot: number): B
   if ((flags & ~BATCH_FLAG_CLEAR) !== 0) throw corrupt(`unknown flags ${flags}`);
   if (recordChecksum(b, count) !== b.readUInt32LE(BATCH_CHECKSUM_OFFSET))
     throw corrupt('its committed batch does not match its checksum');
-  const words = new Uint32Array(count * ENTRY_WORDS);
+  const words = new Uint32Array(count * BATCH_ENTRY_WORDS);
   for (let i = 0; i < words.length; i++) words[i] = b.readUInt32LE(BATCH_HEADER_SIZE + i * WORD);
   for (let i = 0; i < count; i++) {
-    const op = words[i * ENTRY_WORDS + BATCH_ENTRY_OP / WORD];
+    const op = words[i * BATCH_ENTRY_WORDS + BATCH_ENTRY_OP / WORD];
     if (op !== BatchOp.Put && op !== BatchOp.Del) throw corrupt(`operation ${i} has unknown code ${op}`);
   }
   return { words, count, clear: (flags & BATCH_FLAG_CLEAR) !== 0 };

@@ -12,16 +12,17 @@ export const LOCK_FILE = 'pm_ehash_lock';
 export const CREATING_FILE = 'pm_ehash_metadata.creating';
 
 const PAGE_NAME = /^[1-9][0-9]{0,9}$/;
-const BATCH_NAME = /^pm_ehash_batch_(0|[1-9][0-9]?)$/;
+const BATCH_PREFIX = 'pm_ehash_batch_';
+const BATCH_NAME = new RegExp(`^${BATCH_PREFIX}(0|[1-9][0-9]?)$`);
 
 /** The batch record of thread slot `slot` (FORMAT.md, "Batch record"). */
 export function batchFileName(slot: number): string {
-  return `pm_ehash_batch_${slot}`;
+  return BATCH_PREFIX + slot;
 }
 
 /** The thread slot whose batch record `name` is, or -1 when it is not a batch record's name. */
 export function batchFileSlot(name: string): number {
-  const slot = BATCH_NAME.test(name) ? Number(name.slice('pm_ehash_batch_'.length)) : -1;
+  const slot = BATCH_NAME.test(name) ? Number(name.slice(BATCH_PREFIX.length)) : -1;
   return slot < LOG_SLOTS ? slot : -1;
 }
 

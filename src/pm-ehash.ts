@@ -7,15 +7,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { BatchOperation, Kv, SearchResult, Uint64 } from '../include-types/kv';
-import {
-  BATCH_ENTRY_SIZE,
-  BatchOp,
-  BUCKET_KV_SLOTS,
-  DEFAULT_BUCKETS_PER_PAGE,
-  MAX_BUCKETS_PER_PAGE,
-  WORD,
-} from '../include-types/layout';
-import { BatchRecord, type BatchEffects, type PendingBatch } from './batch-record';
+import { BatchOp, BUCKET_KV_SLOTS, DEFAULT_BUCKETS_PER_PAGE, MAX_BUCKETS_PER_PAGE } from '../include-types/layout';
+import { BATCH_ENTRY_WORDS, BatchRecord, type BatchEffects, type PendingBatch } from './batch-record';
 import type { Durability, PmEHashOptions, PmEHashStats } from '../include-types/store';
 import { pow2 } from './bits';
 import { checkStore } from './check';
@@ -46,9 +39,6 @@ function checkOptions(options: PmEHashOptions): { durability: Durability; bucket
   if (options.dir !== undefined && typeof options.dir !== 'string') throw new TypeError('options.dir must be a string');
   return { durability, bucketsPerPage };
 }
-
-/** Words of a batch entry (FORMAT.md, "Batch record"): key, value, BatchOp. */
-const BATCH_ENTRY_WORDS = BATCH_ENTRY_SIZE / WORD;
 
 export class PmEHash {
   /** The store folder (absolute). */
