@@ -131,3 +131,38 @@ export const BatchOp = {
   /** The key is absent afterwards. */
   Del: 2,
 } as const;
+
+// ---- durability 'log' (FORMAT.md, "Log"): files in the log folder, beside the store ---------
+// A log segment (pm_ehash_log_<gen>) is a sequence of frames; a frame is a header and entries in
+// the batch record's entry format (BATCH_ENTRY_*). A frame is the unit of atomicity: its
+// checksum covers all of it, and replay stops at the first frame that does not check.
+export const LOG_FRAME_MAGIC = 0x4c454d50; // 'PMEL' as a little-endian uint32; 0: the log ends
+export const LOG_FRAME_MAGIC_OFFSET = 0; // uint32
+export const LOG_FRAME_COUNT_OFFSET = 4; // uint32, entries in the frame
+export const LOG_FRAME_FLAGS_OFFSET = 8; // uint32, LOG_FRAME_FLAG_CLEAR or 0
+export const LOG_FRAME_CHECKSUM_OFFSET = 12; // uint32, word checksum of bytes [4, 12) and the entries
+export const LOG_FRAME_HEADER_SIZE = 16;
+export const LOG_FRAME_FLAG_CLEAR = 1; // every pair is removed before the frame's entries apply
+
+// A snapshot (pm_ehash_snapshot_<gen>) holds every pair of the store as it was when segment
+// <gen> began: the pairs that segments before <gen> left.
+export const SNAPSHOT_MAGIC = 0x53454d50; // 'PMES'
+export const SNAPSHOT_MAGIC_OFFSET = 0; // uint32
+export const SNAPSHOT_COUNT_OFFSET = 4; // uint32, pairs
+export const SNAPSHOT_GEN_OFFSET = 8; // uint32, the first segment it does not cover
+export const SNAPSHOT_CHECKSUM_OFFSET = 12; // uint32, word checksum of bytes [4, 12) and the pairs
+export const SNAPSHOT_HEADER_SIZE = 16;
+export const SNAPSHOT_PAIR_SIZE = KV_SIZE; // key low, key high, value low, value high (uint32 each)
+
+// The log state (pm_ehash_log_state): whether the store folder's image can be trusted at open.
+export const LOG_STATE_MAGIC = 0x47454d50; // 'PMEG'
+export const LOG_STATE_MAGIC_OFFSET = 0; // uint32
+export const LOG_STATE_FLAGS_OFFSET = 4; // uint32, LOG_STATE_IMAGE_VALID | LOG_STATE_CLEAN
+export const LOG_STATE_BOOT_ID_OFFSET = 8; // 16 bytes: the boot id of the last open (its uuid's bytes)
+export const LOG_STATE_BOOT_ID_SIZE = 16;
+export const LOG_STATE_CHECKSUM_OFFSET = 24; // uint32, word checksum of bytes [4, 24)
+export const LOG_STATE_SIZE = 32; // bytes 28-31 zero
+/** The image in the store folder holds every logged operation (it was not being rebuilt). */
+export const LOG_STATE_IMAGE_VALID = 1;
+/** The last open closed cleanly: the log holds every operation of the image. */
+export const LOG_STATE_CLEAN = 2;

@@ -6,14 +6,25 @@
  *   every store to the mapped files. An OS crash or power loss may lose recent operations.
  * - `sync`: every persist is also written back with msync before the operation returns, so an
  *   acknowledged operation survives an OS crash too. Much slower.
+ * - `log`: as `process`, and every change is also appended to a log (in `logDir`) made durable
+ *   in groups: an operation survives an OS crash or power loss once `flush()` returns after it,
+ *   or once `commitInterval` milliseconds have passed (while the program keeps running). After
+ *   such a crash the store is built again from the last snapshot and the log. One thread only.
  */
-export type Durability = 'process' | 'sync';
+export type Durability = 'process' | 'sync' | 'log';
 
 export interface PmEHashOptions {
   /** Store folder. @defaultValue `PMEHASH_DIR` from the environment, else the project's `data/` */
   dir?: string;
   /** @defaultValue `'process'` */
   durability?: Durability;
+  /** Durability 'log': the log folder (not the store folder itself). @defaultValue `<dir>/log` */
+  logDir?: string;
+  /**
+   * Durability 'log': milliseconds after which a returned operation is durable (one fdatasync
+   * for all the operations of an interval). @defaultValue 10
+   */
+  commitInterval?: number;
   /**
    * Whether to create a store when the folder holds none; with `false` such a folder is an error
    * (code PMEHASH_NOT_FOUND) and nothing is created. @defaultValue `true`

@@ -12,7 +12,8 @@ export type PmEHashErrorCode =
   | 'PMEHASH_NOT_FOUND'
   | 'PMEHASH_BUSY'
   | 'PMEHASH_DEADLOCK'
-  | 'PMEHASH_BAD_HANDLE';
+  | 'PMEHASH_BAD_HANDLE'
+  | 'PMEHASH_UNSUPPORTED';
 
 export class PmEHashError extends Error {
   readonly code: PmEHashErrorCode;

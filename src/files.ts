@@ -26,6 +26,38 @@ export function batchFileSlot(name: string): number {
   return slot < LOG_SLOTS ? slot : -1;
 }
 
+// Durability 'log': the files of the log folder (FORMAT.md, "Log").
+export const LOG_STATE_FILE = 'pm_ehash_log_state';
+const SEGMENT_PREFIX = 'pm_ehash_log_';
+const SNAPSHOT_PREFIX = 'pm_ehash_snapshot_';
+/** A snapshot being written; renamed to its name once durable. */
+export const PARTIAL_SUFFIX = '.partial';
+const GEN_NAME = '([1-9][0-9]{0,9})';
+const SEGMENT_NAME = new RegExp(`^${SEGMENT_PREFIX}${GEN_NAME}$`);
+const SNAPSHOT_NAME = new RegExp(`^${SNAPSHOT_PREFIX}${GEN_NAME}$`);
+
+/** Log segment number `gen`. */
+export function segmentFileName(gen: number): string {
+  return SEGMENT_PREFIX + gen;
+}
+
+/** The snapshot that covers every segment before `gen`. */
+export function snapshotFileName(gen: number): string {
+  return SNAPSHOT_PREFIX + gen;
+}
+
+/** The gen of a log segment's name, or -1. */
+export function segmentGen(name: string): number {
+  const m = SEGMENT_NAME.exec(name);
+  return m ? Number(m[1]) : -1;
+}
+
+/** The gen of a snapshot's name, or -1. */
+export function snapshotGen(name: string): number {
+  const m = SNAPSHOT_NAME.exec(name);
+  return m ? Number(m[1]) : -1;
+}
+
 export function pageFileName(fileId: number): string {
   return String(fileId);
 }

@@ -46,6 +46,15 @@ export interface StoreFiles {
   persistAll(buffer: Buffer): void;
   /** Gives back a mapping's resident pages; the caller never touches the buffer again. */
   release(buffer: Buffer): void;
+  /** Durability 'log': makes `dir` and its parents when missing. */
+  makeFolder(dir: string): void;
+  /**
+   * Durability 'log': writes `data` at `offset` of `file` (made when missing) through the file,
+   * not a mapping: the bytes may reach the medium in any order until syncFile.
+   */
+  writeAt(file: string, data: Uint8Array, offset: number): void;
+  /** Durability 'log': makes `file`'s contents durable (fdatasync), in every durability mode. */
+  syncFile(file: string): void;
 }
 
 type MmapIo = typeof import('mmap-io').default;
@@ -166,6 +175,28 @@ export class MappedFiles implements StoreFiles {
     if (this.sync) {
       msync(buffer, 0, buffer.length, true, false);
       this.msyncs++;
+    }
+  }
+
+  makeFolder(dir: string): void {
+    fs.mkdirSync(dir, { recursive: true });
+  }
+
+  writeAt(file: string, data: Uint8Array, offset: number): void {
+    const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT);
+    try {
+      for (let at = 0; at < data.length;) at += fs.writeSync(fd, data, at, data.length - at, offset + at);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  syncFile(file: string): void {
+    const fd = fs.openSync(file, 'r+');
+    try {
+      fs.fdatasyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
     }
   }
 

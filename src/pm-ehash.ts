@@ -13,8 +13,8 @@ import type { Durability, PmEHashOptions, PmEHashStats } from '../include-types/
 import { pow2 } from './bits';
 import { checkStore } from './check';
 import { PairCursor } from './cursor';
-import { ioError, PmEHashError } from './errors';
-import { batchFileName, defaultFolders, filePath, METADATA_FILE, removeStoreFiles } from './files';
+import { ioError, PmEHashCorruptError, PmEHashError, PmEHashVersionError } from './errors';
+import { batchFileName, defaultFolders, filePath, METADATA_FILE, removeStoreFiles, snapshotFileName } from './files';
 import { refuseLostMetadata, scanFolder } from './folder';
 import { acquireLock, lockToken, releaseLock, type StoreLock } from './lock';
 import { openStore } from './open-store';
@@ -25,19 +25,50 @@ import { WordStore } from './word-store';
 import { attachState, checkHandle } from './attach';
 import { MAX_THREADS, type ShareHandle } from './shared-control';
 import { shrinkCatalog } from './structure';
+import { currentBootId, type LogFolder } from './log-folder';
+import {
+  checkpoint,
+  closedCleanly,
+  planLogOpen,
+  readLogContents,
+  removeLeftovers,
+  removeLogFiles,
+  writeLogState,
+  type LogOpenPlan,
+} from './log-store';
+import { DEFAULT_COMMIT_INTERVAL, OpLog } from './op-log';
+import { LOG_STATE_CLEAN, LOG_STATE_IMAGE_VALID } from '../include-types/layout';
 
-function checkOptions(options: PmEHashOptions): { durability: Durability; bucketsPerPage: number } {
+/** Durability 'log': the log folder's name inside the store folder, unless options.logDir says otherwise. */
+const DEFAULT_LOG_FOLDER = 'log';
+
+/** The segment the log of a store found in this state goes on from (before its first switch). */
+function lastGen(folder: LogFolder): number {
+  return Math.max(folder.snapshot, ...folder.segments, 0);
+}
+
+function checkOptions(options: PmEHashOptions): {
+  durability: Durability;
+  bucketsPerPage: number;
+  commitInterval: number;
+} {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
   const durability = options.durability ?? 'process';
-  if (durability !== 'process' && durability !== 'sync') {
-    throw new TypeError(`options.durability must be 'process' or 'sync', got ${String(durability)}`);
+  if (durability !== 'process' && durability !== 'sync' && durability !== 'log') {
+    throw new TypeError(`options.durability must be 'process', 'sync' or 'log', got ${String(durability)}`);
   }
+  const commitInterval = options.commitInterval ?? DEFAULT_COMMIT_INTERVAL;
+  if (typeof commitInterval !== 'number' || !(commitInterval > 0) || commitInterval > 60_000) {
+    throw new RangeError('options.commitInterval must be a number of milliseconds in (0, 60000]');
+  }
+  if (options.logDir !== undefined && typeof options.logDir !== 'string')
+    throw new TypeError('options.logDir must be a string');
   const bucketsPerPage = options.bucketsPerPage ?? DEFAULT_BUCKETS_PER_PAGE;
   if (!Number.isInteger(bucketsPerPage) || bucketsPerPage < 1 || bucketsPerPage > MAX_BUCKETS_PER_PAGE) {
     throw new RangeError(`options.bucketsPerPage must be an integer in [1, ${MAX_BUCKETS_PER_PAGE}]`);
   }
   if (options.dir !== undefined && typeof options.dir !== 'string') throw new TypeError('options.dir must be a string');
-  return { durability, bucketsPerPage };
+  return { durability, bucketsPerPage, commitInterval };
 }
 
 export class PmEHash {
@@ -62,6 +93,12 @@ export class PmEHash {
   private readonly pairHalves = new Uint32Array(4);
   /** This thread slot's batch record, which makes batch() and clear() atomic. */
   private readonly batchRecord: BatchRecord;
+  /** Durability 'log': the log folder. */
+  readonly logDir: string | undefined;
+  /** Durability 'log': the log's writer. */
+  private readonly log: OpLog | undefined;
+  /** Durability 'log': the open finished, so close() may say the log holds the image (clean). */
+  private logOpened = false;
 
   /** Opens the store in `options.dir`, creating it or recovering it. */
   constructor(options?: PmEHashOptions);
@@ -71,10 +108,14 @@ export class PmEHash {
    */
   constructor(options: PmEHashOptions, files?: StoreFiles, attach?: ShareHandle);
   constructor(options: PmEHashOptions = {}, files?: StoreFiles, attach?: ShareHandle) {
-    const { durability, bucketsPerPage } = checkOptions(options);
+    const { durability, bucketsPerPage, commitInterval } = checkOptions(options);
     this.dir = path.resolve(options.dir ?? defaultFolders().store);
     this.durability = durability;
     this.files = files ?? new MappedFiles(durability === 'sync');
+    if (durability === 'log') {
+      this.logDir = path.resolve(this.dir, options.logDir ?? DEFAULT_LOG_FOLDER);
+      if (this.logDir === this.dir) throw new RangeError('options.logDir must not be the store folder itself');
+    }
     if (attach) {
       // A worker's handle on a store its owner shared: no lock, no recovery (attach()).
       const ctl = checkHandle(attach, this.dir);
@@ -119,8 +160,23 @@ export class PmEHash {
     }
     let state: StoreState;
     let batches: PendingBatch[];
+    let plan: LogOpenPlan | undefined;
     try {
-      ({ state, batches } = openStore(this.dir, this.files, bucketsPerPage));
+      if (this.logDir !== undefined) {
+        plan = planLogOpen(this.files, this.logDir, this.files.exists(filePath(this.dir, METADATA_FILE)));
+        if (plan.rebuild !== undefined) this.discardImage(plan);
+      }
+      try {
+        ({ state, batches } = openStore(this.dir, this.files, bucketsPerPage));
+      } catch (err) {
+        // Durability 'log': an image that fails its checks is built again from the log. Not
+        // one of another format version, nor a folder that holds something else (kept).
+        if (plan === undefined || plan.folder.snapshot === 0 || plan.rebuild !== undefined) throw err;
+        if (!(err instanceof PmEHashCorruptError) || err instanceof PmEHashVersionError) throw err;
+        plan.rebuild = `the image does not check (${err.message})`;
+        this.discardImage(plan);
+        ({ state, batches } = openStore(this.dir, this.files, bucketsPerPage));
+      }
     } catch (err) {
       try {
         releaseLock(this.lock);
@@ -135,11 +191,65 @@ export class PmEHash {
     this.words = new WordStore(state, this.dir, 0);
     this.batchRecord = new BatchRecord(this.dir, this.files, 0);
     try {
-      this.applyPendingBatches(batches, state.repairs);
+      if (plan !== undefined && this.logDir !== undefined) {
+        this.log = new OpLog(this.files, this.logDir, lastGen(plan.folder), commitInterval);
+        this.words.log = this.log;
+        this.openLog(plan, batches, state.repairs);
+      } else this.applyPendingBatches(batches, state.repairs);
     } catch (err) {
       this.closeAfterFailure();
       throw err instanceof PmEHashError ? err : ioError(`cannot open store in ${this.dir}`, err);
     }
+  }
+
+  /**
+   * Recovery, log step 3: the image cannot be used; it goes, and the next open of it makes a
+   * new one. What rebuilds it is read and checked first: a log that does not check is refused
+   * with nothing changed.
+   */
+  private discardImage(plan: LogOpenPlan): void {
+    plan.contents ??= readLogContents(this.files, this.logDir!, plan.folder);
+    writeLogState(this.files, this.logDir!, 0, plan.bootId);
+    removeStoreFiles(this.files, this.dir);
+  }
+
+  /**
+   * Recovery, log steps 4-6 (FORMAT.md): brings the image and the log to agree. A rebuilt image
+   * gets the snapshot's pairs and the segments' frames; an image that may hold operations the
+   * log lost (a process that died, a first open) is covered by a checkpoint; after a clean close
+   * the log just goes on in a new segment.
+   */
+  private openLog(plan: LogOpenPlan, batches: PendingBatch[], repairs: string[]): void {
+    const log = this.log!;
+    const logDir = this.logDir!;
+    const { folder } = plan;
+    if (plan.rebuild !== undefined) {
+      const { pairs, frames, torn } = plan.contents!;
+      log.muted = true;
+      for (let at = 0; at < pairs.length; at += 4) this.put(pairs[at], pairs[at + 1], pairs[at + 2], pairs[at + 3]);
+      for (const effects of frames) this.applyEffects(effects);
+      log.muted = false;
+      repairs.push(
+        `built the store again from ${snapshotFileName(folder.snapshot)} and ${folder.segments.length} log segment(s): ${plan.rebuild}`,
+      );
+      if (torn !== undefined)
+        repairs.push(
+          `log ${torn.segment}: replay stopped at offset ${torn.offset} (${torn.problem}), where the log was cut`,
+        );
+      checkpoint(this.files, logDir, this.words, log);
+    } else if (folder.snapshot === 0 || !closedCleanly(plan)) {
+      log.muted = true;
+      this.applyPendingBatches(batches, repairs);
+      log.muted = false;
+      checkpoint(this.files, logDir, this.words, log);
+    } else {
+      this.applyPendingBatches(batches, repairs);
+      log.switchTo(log.gen + 1);
+      removeLeftovers(this.files, logDir, folder.leftovers);
+    }
+    log.onCheckpointDue = () => checkpoint(this.files, logDir, this.words, log);
+    writeLogState(this.files, logDir, LOG_STATE_IMAGE_VALID, plan.bootId);
+    this.logOpened = true;
   }
 
   /**
@@ -326,10 +436,13 @@ export class PmEHash {
   private applyAtomically(effects: BatchEffects): void {
     this.batchRecord.commit(effects);
     let failure: unknown;
+    this.log?.beginGroup(effects.clear);
     try {
       this.applyEffects(effects);
     } catch (err) {
       failure = err;
+    } finally {
+      this.log?.endGroup();
     }
     try {
       this.batchRecord.retire();
@@ -340,6 +453,7 @@ export class PmEHash {
       throw ioError(`cannot retire the batch record in ${this.dir} (the store handle was closed)`, failure ?? err);
     }
     if (failure !== undefined) throw failure;
+    this.log?.commitIfDue();
   }
 
   /** Closes this handle after an error that leaves it unusable; the error to report is the caller's. */
@@ -354,9 +468,17 @@ export class PmEHash {
   /** Batch steps 3-4: every pair removed when the record says clear, then each effect in order. */
   private applyEffects(effects: BatchEffects): void {
     if (effects.clear) {
-      const cursor = new PairCursor();
-      while (cursor.next(this.words.current())) {
-        for (let k = 0; k < cursor.batchSize; k++) this.words.removeWords(cursor.batch[4 * k], cursor.batch[4 * k + 1]);
+      // In the log, the clear is its frame's flag, not a remove per pair.
+      const muted = this.log?.muted;
+      if (this.log) this.log.muted = true;
+      try {
+        const cursor = new PairCursor();
+        while (cursor.next(this.words.current())) {
+          for (let k = 0; k < cursor.batchSize; k++)
+            this.words.removeWords(cursor.batch[4 * k], cursor.batch[4 * k + 1]);
+        }
+      } finally {
+        if (this.log) this.log.muted = muted!;
       }
     }
     const w = effects.words;
@@ -388,6 +510,11 @@ export class PmEHash {
   share(): ShareHandle {
     if (this.lock === undefined)
       throw new PmEHashError('PMEHASH_BUSY', 'only the thread that opened the store can share it');
+    if (this.durability === 'log')
+      throw new PmEHashError(
+        'PMEHASH_UNSUPPORTED',
+        "durability 'log' is for one thread: worker threads cannot share it yet",
+      );
     const s = this.words.state;
     if (!s.ctl.threaded) this.words.share();
     return { kind: 'pmehash-share', dir: this.dir, durability: this.durability, control: s.ctl.buffer };
@@ -403,7 +530,7 @@ export class PmEHash {
     ) {
       throw new TypeError('attach takes the handle returned by share()');
     }
-    return new PmEHash({ dir: handle.dir, durability: handle.durability }, undefined, handle);
+    return new PmEHash({ dir: handle.dir, durability: handle.durability as Durability }, undefined, handle);
   }
 
   // ---- whole-store operations ---------------------------------------------------------
@@ -451,6 +578,15 @@ export class PmEHash {
       s.ctl.releaseSlot(this.slot);
       return;
     }
+    if (this.log !== undefined) {
+      // Durability 'log': everything logged is made durable, then the state says so (not after
+      // an open that failed part-way, whose state must send the next open to recovery).
+      if (this.logOpened) {
+        this.log.commit();
+        writeLogState(this.files, this.logDir!, LOG_STATE_IMAGE_VALID | LOG_STATE_CLEAN, currentBootId());
+      }
+      this.log.close();
+    }
     // The last thread of a shared store gives the catalog file back what it no longer uses.
     if (s.ctl.threaded) shrinkCatalog(s, pow2(s.ctl.globalDepth));
     if (this.durability === 'sync') {
@@ -474,6 +610,24 @@ export class PmEHash {
       throw new PmEHashError('PMEHASH_BUSY', 'only the thread that opened the store can destroy it');
     this.close(); // also releases the lock
     removeStoreFiles(this.files, this.dir);
+    if (this.logDir !== undefined) {
+      removeLogFiles(this.files, this.logDir);
+      try {
+        fs.rmdirSync(this.logDir); // only when empty
+      } catch {
+        // Other files stay, and so does their folder.
+      }
+    }
+  }
+
+  /**
+   * Returns once every operation that returned before it is durable: in durability 'log', the
+   * log's last group is written and fdatasynced. In 'sync' every operation already is; in
+   * 'process' an OS crash may lose recent operations whatever is called.
+   */
+  flush(): void {
+    this.assertOpen();
+    this.log?.flush();
   }
 
   /** Alias of selfDestory with the usual spelling. */

@@ -26,7 +26,7 @@
 // with other threads, mapping their page files, splitting) is a call of its own.
 
 import * as layout from '../include-types/layout';
-import { LogOp } from '../include-types/layout';
+import { BatchOp, LogOp } from '../include-types/layout';
 import { firstFree, pow2 } from './bits';
 import * as bucket from './bucket';
 import { findKey, slotCheck, touchBucket, writeSlot } from './bucket';
@@ -37,6 +37,7 @@ import { lockIdOf, sectionWordAt, SharedControl, stripeWordAt } from './shared-c
 import { syncWithControl, type StoreState } from './store-state';
 import { makeNextPage } from './bucket-slots';
 import { mergeEmpty, split } from './structure';
+import type { OpLog } from './op-log';
 
 // The hot path's constants as this module's own (see "Constants on the hot path" in bucket.ts).
 const { BUCKET_FULL_BITMAP, BUCKET_KV_SLOTS, BUCKET_SIZE, WORD } = layout;
@@ -75,6 +76,8 @@ export class WordStore {
   private seen = -1;
   /** This thread's key count in the control block (only this thread writes it). */
   private readonly keyCount: Int32Array;
+  /** Durability 'log': where each change's effect is appended, while its bucket is still locked. */
+  log: OpLog | null = null;
 
   constructor(
     private s: StoreState,
@@ -185,6 +188,7 @@ export class WordStore {
       w[b + BITMAP] = (word | (1 << j)) ^ slotCheck(h, j, vLo, vHi);
       this.s.pages.persistRange(fileId, offset, WORD);
       this.keyCount[0]++;
+      if (this.log !== null) this.log.append(kLo, kHi, vLo, vHi, BatchOp.Put);
       this.unlock(fileId, offset);
       return 0;
     }
@@ -209,6 +213,7 @@ export class WordStore {
       w[b + BITMAP] = word;
       this.s.pages.persistRange(fileId, offset, BUCKET_SIZE);
       this.s.meta.endLog();
+      if (this.log !== null) this.log.append(kLo, kHi, vLo, vHi, BatchOp.Put);
     }
     this.unlock(fileId, offset);
     return j >= 0 ? 0 : -1;
@@ -232,6 +237,7 @@ export class WordStore {
       this.s.pages.persistRange(fileId, offset, WORD);
       this.keyCount[0]--;
       emptied = (word & USED) === 0 && w[b + DEPTH] > 0;
+      if (this.log !== null) this.log.append(kLo, kHi, 0, 0, BatchOp.Del);
     }
     this.unlock(fileId, offset);
     if (emptied) this.merge(h);

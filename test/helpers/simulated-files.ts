@@ -146,6 +146,33 @@ export class SimulatedFiles implements StoreFiles {
     // Nothing to give back.
   }
 
+  makeFolder(): void {
+    // One flat folder of names.
+  }
+
+  writeAt(file: string, data: Uint8Array, offset: number): void {
+    const name = path.basename(file);
+    let inode = this.names.get(name);
+    if (!inode) {
+      inode = { data: Buffer.alloc(0), durable: Buffer.alloc(0) };
+      this.nameOp({ op: 'link', name, inode });
+    }
+    if (inode.data.length < offset + data.length) {
+      const grown = Buffer.alloc(offset + data.length);
+      inode.data.copy(grown);
+      const durable = Buffer.alloc(grown.length);
+      inode.durable.copy(durable);
+      inode.data = grown;
+      inode.durable = durable;
+    }
+    inode.data.set(data, offset);
+  }
+
+  syncFile(file: string): void {
+    const inode = this.inode(file);
+    inode.data.copy(inode.durable);
+  }
+
   // ---- crash images -----------------------------------------------------------------------
 
   /** What a process death leaves: everything written, whether persisted or not. */

@@ -1,0 +1,165 @@
+// Durability 'log', the whole-store steps (FORMAT.md, "Log"): whether the image in the store
+// folder can be used at open, the log state that tells, and checkpoints (a snapshot of every
+// pair, after which older segments and snapshots go).
+
+import * as layout from '../include-types/layout';
+import { ioError } from './errors';
+import { filePath, LOG_STATE_FILE, PARTIAL_SUFFIX, segmentFileName, snapshotFileName } from './files';
+import type { BatchEffects } from './batch-record';
+import {
+  currentBootId,
+  encodeLogState,
+  readSnapshot,
+  replaySegments,
+  scanLogFolder,
+  snapshotChecksum,
+  type LogFolder,
+  type TornEnd,
+} from './log-folder';
+import type { StoreFiles } from './mapped-files';
+import type { OpLog } from './op-log';
+import type { WordStore } from './word-store';
+
+const {
+  LOG_STATE_CLEAN,
+  LOG_STATE_IMAGE_VALID,
+  SNAPSHOT_CHECKSUM_OFFSET,
+  SNAPSHOT_COUNT_OFFSET,
+  SNAPSHOT_GEN_OFFSET,
+  SNAPSHOT_HEADER_SIZE,
+  SNAPSHOT_MAGIC,
+  SNAPSHOT_MAGIC_OFFSET,
+  SNAPSHOT_PAIR_SIZE,
+  WORD,
+} = layout;
+
+/** What an open in durability 'log' found, before the image is opened. */
+export interface LogOpenPlan {
+  folder: LogFolder;
+  bootId: Buffer;
+  /** Why the image must be built again from the snapshot and the log; undefined when it can be used. */
+  rebuild: string | undefined;
+  /** What a rebuild applies (readLogContents), read before anything changes. */
+  contents?: LogContents;
+}
+
+/** The snapshot's pairs and the frames after it, read and checked. */
+export interface LogContents {
+  /** Key low, key high, value low, value high per pair. */
+  pairs: Uint32Array;
+  frames: BatchEffects[];
+  /** Where replay stopped short at the log's end, if it did. */
+  torn: TornEnd | undefined;
+}
+
+/** Reads what a rebuild applies; throws PmEHashCorruptError, having changed nothing, when it does not check. */
+export function readLogContents(files: StoreFiles, logDir: string, folder: LogFolder): LogContents {
+  const pairs = readSnapshot(files, logDir, folder.snapshot);
+  const frames: BatchEffects[] = [];
+  const torn = replaySegments(files, logDir, folder.segments, (effects) => frames.push(effects));
+  return { pairs, frames, torn };
+}
+
+/**
+ * Recovery, log steps 1-2: reads the log folder (if there is one) and decides whether the
+ * image can be used. With no snapshot, the log has never covered anything: the image (or a new
+ * store) is used as it is, and a first checkpoint follows.
+ */
+export function planLogOpen(files: StoreFiles, logDir: string, imageExists: boolean): LogOpenPlan {
+  const folder: LogFolder = files.exists(logDir)
+    ? scanLogFolder(files, logDir)
+    : { state: undefined, snapshot: 0, segments: [], leftovers: [] };
+  const bootId = currentBootId();
+  const plan = (rebuild: string | undefined): LogOpenPlan => ({
+    folder,
+    bootId,
+    rebuild,
+    contents: rebuild === undefined ? undefined : readLogContents(files, logDir, folder),
+  });
+  const state = folder.state;
+  if (folder.snapshot === 0) return plan(undefined);
+  if (state === undefined) return plan(`${LOG_STATE_FILE} is missing`);
+  if ((state.flags & LOG_STATE_IMAGE_VALID) === 0) return plan('the image was being built again when it stopped');
+  if (bootId.every((x) => x === 0) || !bootId.equals(state.bootId))
+    return plan('the system restarted since the image was written (another boot id)');
+  if (!imageExists) return plan('the store folder holds no store');
+  return plan(undefined);
+}
+
+/** Whether the last open closed cleanly (then the log holds every operation of the image). */
+export function closedCleanly(plan: LogOpenPlan): boolean {
+  return plan.folder.state !== undefined && (plan.folder.state.flags & LOG_STATE_CLEAN) !== 0;
+}
+
+/** Writes the log state and makes it durable (one 32-byte write: a sector is written whole). */
+export function writeLogState(files: StoreFiles, logDir: string, flags: number, bootId: Buffer): void {
+  const file = filePath(logDir, LOG_STATE_FILE);
+  try {
+    const made = !files.exists(file);
+    files.writeAt(file, encodeLogState(flags, bootId), 0);
+    files.syncFile(file);
+    if (made) files.syncFolder(logDir);
+  } catch (err) {
+    throw ioError(`cannot write the log state ${file}`, err);
+  }
+}
+
+/**
+ * FORMAT.md, checkpoint: (1) the log goes on in a new segment, once the current one is durable;
+ * (2) every pair is written to a partial snapshot, made durable, and (3) renamed to the snapshot
+ * of the new segment; (4) older snapshots and segments are removed. A crash before (3) leaves the
+ * previous snapshot and every segment after it; after (3), the new snapshot and the new segment.
+ */
+export function checkpoint(files: StoreFiles, logDir: string, words: WordStore, log: OpLog): void {
+  try {
+    files.makeFolder(logDir);
+  } catch (err) {
+    throw ioError(`cannot create log folder ${logDir}`, err);
+  }
+  const gen = log.gen + 1;
+  log.switchTo(gen); // step 1
+  const keys = words.keys();
+  const out = new Uint32Array((SNAPSHOT_HEADER_SIZE + keys * SNAPSHOT_PAIR_SIZE) / WORD);
+  let at = SNAPSHOT_HEADER_SIZE / WORD;
+  words.forEachWords((kLo, kHi, vLo, vHi) => {
+    out[at] = kLo;
+    out[at + 1] = kHi;
+    out[at + 2] = vLo;
+    out[at + 3] = vHi;
+    at += 4;
+  });
+  out[SNAPSHOT_MAGIC_OFFSET / WORD] = SNAPSHOT_MAGIC;
+  out[SNAPSHOT_COUNT_OFFSET / WORD] = keys;
+  out[SNAPSHOT_GEN_OFFSET / WORD] = gen;
+  out[SNAPSHOT_CHECKSUM_OFFSET / WORD] = snapshotChecksum(out);
+  const name = snapshotFileName(gen);
+  const partial = filePath(logDir, name + PARTIAL_SUFFIX);
+  try {
+    files.remove(partial);
+    files.writeAt(partial, new Uint8Array(out.buffer), 0); // step 2
+    files.syncFile(partial);
+    files.rename(partial, filePath(logDir, name)); // step 3
+    files.syncFolder(logDir);
+    removeLeftovers(files, logDir, scanLogFolder(files, logDir).leftovers); // step 4
+  } catch (err) {
+    throw ioError(`cannot write the checkpoint ${filePath(logDir, name)}`, err);
+  }
+  log.checkpointAfter = Math.max(log.minCheckpointBytes, 2 * out.byteLength);
+}
+
+/** Removes files a checkpoint left (older snapshots and segments, partial snapshots). */
+export function removeLeftovers(files: StoreFiles, logDir: string, names: readonly string[]): void {
+  for (const name of names) files.remove(filePath(logDir, name));
+  if (names.length > 0) files.syncFolder(logDir);
+}
+
+/** Removes every file of the log folder that the log owns (selfDestory). */
+export function removeLogFiles(files: StoreFiles, logDir: string): void {
+  const folder = scanLogFolder(files, logDir);
+  removeLeftovers(files, logDir, [
+    ...folder.leftovers,
+    ...folder.segments.map(segmentFileName),
+    ...(folder.snapshot > 0 ? [snapshotFileName(folder.snapshot)] : []),
+    LOG_STATE_FILE,
+  ]);
+}
