@@ -60,8 +60,9 @@ export function registerWorkloadCommands(program: Command): void {
     .option('-r, --run <file>', 'run-phase workload file')
     .option('-d, --dir <dir>', 'store folder (an existing store there is destroyed first)', defaultFolders().ycsbStore)
     .addOption(
-      new Option('--durability <mode>', 'persistence guarantee').choices(['process', 'sync']).default('process'),
+      new Option('--durability <mode>', 'persistence guarantee').choices(['process', 'sync', 'log']).default('process'),
     )
+    .option('--log-dir <dir>', "durability 'log': the log folder (default: log inside --dir)")
     .option('--check', 'run the full consistency check at the end', false)
     .option('--json', 'print one JSON object instead of the table', false)
     .option('-t, --threads <n>', 'worker threads sharing the store (1: the calling thread alone)', threadCount, 1)
@@ -78,7 +79,8 @@ export function registerWorkloadCommands(program: Command): void {
         load?: string;
         run?: string;
         dir: string;
-        durability: 'process' | 'sync';
+        durability: 'process' | 'sync' | 'log';
+        logDir?: string;
         check: boolean;
         json: boolean;
         threads: number;
@@ -94,12 +96,15 @@ export function registerWorkloadCommands(program: Command): void {
           run = runFile(opts.workloadDir, spec);
         }
         if (!load || !run) throw new Error('need --workload NAME, or both --load FILE and --run FILE');
+        if (opts.durability === 'log' && opts.threads > 1)
+          throw new Error('--durability log runs on one thread: worker threads cannot share a logged store yet');
         fs.mkdirSync(opts.dir, { recursive: true });
         const options = {
           loadFile: load,
           runFile: run,
           dir: opts.dir,
           durability: opts.durability,
+          logDir: opts.logDir,
           check: opts.check,
           progress: !opts.json,
           warmUp: opts.warmUp,

@@ -59,6 +59,8 @@ export interface YcsbOptions {
   runFile: string;
   dir: string;
   durability?: Durability;
+  /** Durability 'log': the log folder (default: `log` inside dir). */
+  logDir?: string;
   /** Run PmEHash.check() at the end. */
   check?: boolean;
   /** Show a progress bar on stderr (only when it is a terminal). */
@@ -144,6 +146,7 @@ export function runGroups(
   const bar = new Progress(label, groups.workload.count, progress);
   const started = process.hrtime.bigint();
   const done = runClaimed(groups, claims, words, reads, at, bar);
+  store.flush(); // durability 'log': the phase ends when its operations are durable
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   bar.update(done);
   bar.stop();
@@ -263,14 +266,14 @@ function runBatch(
  * existing store there is destroyed first, also one written by a build of another format
  * version. A damaged or foreign folder is still refused untouched.
  */
-export function freshStore(dir: string, durability: Durability, bucketsPerPage?: number): PmEHash {
+export function freshStore(dir: string, durability: Durability, bucketsPerPage?: number, logDir?: string): PmEHash {
   try {
-    new PmEHash({ dir, durability }).selfDestory();
+    new PmEHash({ dir, durability, logDir }).selfDestory();
   } catch (err) {
     if (!(err instanceof PmEHashVersionError)) throw err;
     removeStoreFiles(new MappedFiles(false), dir);
   }
-  return new PmEHash({ dir, durability, bucketsPerPage });
+  return new PmEHash({ dir, durability, bucketsPerPage, logDir });
 }
 
 /** Both workload files, parsed, with the READ expectations of each phase (before any clock). */
@@ -387,7 +390,7 @@ export function removeScratchQuietly(scratch: PmEHash): void {
 export function runYcsb(options: YcsbOptions): YcsbReport {
   const warmUp = warmUpOps(options.warmUp); // a bad size stops the run before anything is written
   const prepared = prepareWorkload(options);
-  const store = freshStore(options.dir, options.durability ?? 'process'); // first: a folder it refuses stops the run at once
+  const store = freshStore(options.dir, options.durability ?? 'process', undefined, options.logDir); // first: a folder it refuses stops the run at once
   try {
     const { load, run, reads, warmedUp } = runBothPhases(store, prepared, options, warmUp);
     return finishReport(options, store, prepared, 1, { load, run, reads }, warmedUp);
