@@ -3,7 +3,7 @@
 // pair, after which older segments and snapshots go).
 
 import * as layout from '../include-types/layout';
-import { ioError } from './errors';
+import { ioError, PmEHashCorruptError } from './errors';
 import { filePath, LOG_STATE_FILE, PARTIAL_SUFFIX, segmentFileName, snapshotFileName } from './files';
 import type { BatchEffects } from './batch-record';
 import {
@@ -29,7 +29,6 @@ const {
   SNAPSHOT_HEADER_SIZE,
   SNAPSHOT_MAGIC,
   SNAPSHOT_MAGIC_OFFSET,
-  SNAPSHOT_PAIR_SIZE,
   WORD,
 } = layout;
 
@@ -77,6 +76,12 @@ export function planLogOpen(files: StoreFiles, logDir: string, imageExists: bool
     contents: rebuild === undefined ? undefined : readLogContents(files, logDir, folder),
   });
   const state = folder.state;
+  if (folder.snapshot === 0 && state !== undefined) {
+    // The state is written only after a first snapshot: the snapshots were lost.
+    throw new PmEHashCorruptError(LOG_STATE_FILE, 'a log state without any snapshot: the log is incomplete', {
+      dir: logDir,
+    });
+  }
   if (folder.snapshot === 0) return plan(undefined);
   if (state === undefined) return plan(`${LOG_STATE_FILE} is missing`);
   if ((state.flags & LOG_STATE_IMAGE_VALID) === 0) return plan('the image was being built again when it stopped');
@@ -98,17 +103,18 @@ export function writeLogState(files: StoreFiles, logDir: string, flags: number, 
     const made = !files.exists(file);
     files.writeAt(file, encodeLogState(flags, bootId), 0);
     files.syncFile(file);
-    if (made) files.syncFolder(logDir);
+    if (made) files.syncLogFolder(logDir);
   } catch (err) {
     throw ioError(`cannot write the log state ${file}`, err);
   }
 }
 
 /**
- * FORMAT.md, checkpoint: (1) the log goes on in a new segment, once the current one is durable;
- * (2) every pair is written to a partial snapshot, made durable, and (3) renamed to the snapshot
- * of the new segment; (4) older snapshots and segments are removed. A crash before (3) leaves the
- * previous snapshot and every segment after it; after (3), the new snapshot and the new segment.
+ * FORMAT.md, checkpoint: (1) the current segment is made durable; (2) every pair is written to
+ * a partial snapshot, made durable, and (3) renamed to the snapshot of segment gen+1; (4) the log
+ * goes on in that new segment; (5) older snapshots and segments are removed. A crash before (3)
+ * leaves the previous snapshot and every segment after it, the last one as it was (a torn end
+ * stays the end); from (3) on, the new snapshot, which covers every segment before it.
  */
 export function checkpoint(files: StoreFiles, logDir: string, words: WordStore, log: OpLog): void {
   try {
@@ -116,41 +122,49 @@ export function checkpoint(files: StoreFiles, logDir: string, words: WordStore, 
   } catch (err) {
     throw ioError(`cannot create log folder ${logDir}`, err);
   }
+  log.commit(); // step 1
   const gen = log.gen + 1;
-  log.switchTo(gen); // step 1
-  const keys = words.keys();
-  const out = new Uint32Array((SNAPSHOT_HEADER_SIZE + keys * SNAPSHOT_PAIR_SIZE) / WORD);
-  let at = SNAPSHOT_HEADER_SIZE / WORD;
+  // Sized by the key count, but counted as written: the pairs found are what the snapshot says.
+  const header = SNAPSHOT_HEADER_SIZE / WORD;
+  let all = new Uint32Array(header + 4 * words.keys());
+  let at = header;
   words.forEachWords((kLo, kHi, vLo, vHi) => {
-    out[at] = kLo;
-    out[at + 1] = kHi;
-    out[at + 2] = vLo;
-    out[at + 3] = vHi;
+    if (at + 4 > all.length) {
+      const grown = new Uint32Array(2 * all.length + 4);
+      grown.set(all);
+      all = grown;
+    }
+    all[at] = kLo;
+    all[at + 1] = kHi;
+    all[at + 2] = vLo;
+    all[at + 3] = vHi;
     at += 4;
   });
+  const out = all.subarray(0, at);
   out[SNAPSHOT_MAGIC_OFFSET / WORD] = SNAPSHOT_MAGIC;
-  out[SNAPSHOT_COUNT_OFFSET / WORD] = keys;
+  out[SNAPSHOT_COUNT_OFFSET / WORD] = (at - header) / 4;
   out[SNAPSHOT_GEN_OFFSET / WORD] = gen;
   out[SNAPSHOT_CHECKSUM_OFFSET / WORD] = snapshotChecksum(out);
   const name = snapshotFileName(gen);
   const partial = filePath(logDir, name + PARTIAL_SUFFIX);
   try {
     files.remove(partial);
-    files.writeAt(partial, new Uint8Array(out.buffer), 0); // step 2
+    files.writeAt(partial, new Uint8Array(out.buffer, 0, out.byteLength), 0); // step 2
     files.syncFile(partial);
     files.rename(partial, filePath(logDir, name)); // step 3
-    files.syncFolder(logDir);
-    removeLeftovers(files, logDir, scanLogFolder(files, logDir).leftovers); // step 4
+    files.syncLogFolder(logDir);
   } catch (err) {
     throw ioError(`cannot write the checkpoint ${filePath(logDir, name)}`, err);
   }
+  log.switchTo(gen); // step 4
+  removeLeftovers(files, logDir, scanLogFolder(files, logDir).leftovers); // step 5
   log.checkpointAfter = Math.max(log.minCheckpointBytes, 2 * out.byteLength);
 }
 
 /** Removes files a checkpoint left (older snapshots and segments, partial snapshots). */
 export function removeLeftovers(files: StoreFiles, logDir: string, names: readonly string[]): void {
   for (const name of names) files.remove(filePath(logDir, name));
-  if (names.length > 0) files.syncFolder(logDir);
+  if (names.length > 0) files.syncLogFolder(logDir);
 }
 
 /** Removes every file of the log folder that the log owns (selfDestory). */

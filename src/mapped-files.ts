@@ -46,8 +46,10 @@ export interface StoreFiles {
   persistAll(buffer: Buffer): void;
   /** Gives back a mapping's resident pages; the caller never touches the buffer again. */
   release(buffer: Buffer): void;
-  /** Durability 'log': makes `dir` and its parents when missing. */
+  /** Durability 'log': makes `dir` when missing, its name durable in its parent. */
   makeFolder(dir: string): void;
+  /** Durability 'log': makes created, renamed and removed names of `dir` durable, in every mode. */
+  syncLogFolder(dir: string): void;
   /**
    * Durability 'log': writes `data` at `offset` of `file` (made when missing) through the file,
    * not a mapping: the bytes may reach the medium in any order until syncFile.
@@ -153,13 +155,7 @@ export class MappedFiles implements StoreFiles {
   }
 
   syncFolder(dir: string): void {
-    if (!this.sync) return;
-    const fd = fs.openSync(dir, 'r');
-    try {
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
+    if (this.sync) fsyncFolder(dir);
   }
 
   persist(buffer: Buffer, offset: number, length: number): void {
@@ -179,7 +175,13 @@ export class MappedFiles implements StoreFiles {
   }
 
   makeFolder(dir: string): void {
+    if (fs.existsSync(dir)) return;
     fs.mkdirSync(dir, { recursive: true });
+    fsyncFolder(path.dirname(dir));
+  }
+
+  syncLogFolder(dir: string): void {
+    fsyncFolder(dir);
   }
 
   writeAt(file: string, data: Uint8Array, offset: number): void {
@@ -239,6 +241,15 @@ export class MappedFiles implements StoreFiles {
     } finally {
       fs.closeSync(fd);
     }
+  }
+}
+
+function fsyncFolder(dir: string): void {
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
   }
 }
 

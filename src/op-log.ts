@@ -65,6 +65,12 @@ export class OpLog {
   private lastCommit = performance.now();
   /** Whether bytes were written to the segment since its last fdatasync. */
   private unsynced = false;
+  /**
+   * The first failed write or fdatasync of the log. It stays: after a failed fdatasync the
+   * kernel may have dropped the pages, and a later one that succeeds proves nothing. Every
+   * commit (flush(), close()) throws it from then on.
+   */
+  private failure: Error | undefined;
   private path = '';
   /** Where the next frame goes in the segment. */
   private end = 0;
@@ -95,7 +101,7 @@ export class OpLog {
   /** Appends one effect (BatchOp.Put with its value, or BatchOp.Del). */
   append(kLo: number, kHi: number, vLo: number, vHi: number, op: number): void {
     if (this.muted) return;
-    if (this.count === this.capacity) this.makeRoom();
+    if (this.count === this.capacity) this.grow();
     const e = HEADER_WORDS + this.count * BATCH_ENTRY_WORDS;
     const w = this.words;
     w[e] = kLo;
@@ -104,7 +110,20 @@ export class OpLog {
     w[e + 3] = vHi;
     w[e + 4] = op;
     this.count++;
-    if (++this.sinceCheck >= CHECK_EVERY) this.commitIfDue();
+    if (++this.sinceCheck >= CHECK_EVERY) this.commitQuietly();
+  }
+
+  /**
+   * commitIfDue from inside an operation, which has changed the store already and must not
+   * fail now: a failed commit stays in `failure` for flush() and close() to report, and a failed
+   * checkpoint is tried again after the next interval's worth of log.
+   */
+  private commitQuietly(): void {
+    try {
+      this.commitIfDue();
+    } catch {
+      // Kept in failure (a commit), or retried (a checkpoint).
+    }
   }
 
   /**
@@ -133,18 +152,29 @@ export class OpLog {
     this.sinceCheck = 0;
     if (this.groups > 0 || (this.count === 0 && !this.unsynced)) return;
     if (performance.now() - this.lastCommit >= this.interval) this.commit();
-    if (this.bytesSinceSnapshot >= this.checkpointAfter && !this.muted) this.onCheckpointDue?.();
+    if (this.bytesSinceSnapshot >= this.checkpointAfter && !this.muted && this.onCheckpointDue) {
+      const limit = this.checkpointAfter;
+      this.checkpointAfter = Infinity; // not again from inside the checkpoint, nor after it fails
+      try {
+        this.onCheckpointDue();
+      } catch (err) {
+        this.checkpointAfter = this.bytesSinceSnapshot + limit;
+        throw err;
+      }
+    }
   }
 
   /** Writes the frame being gathered, and makes the segment durable. */
   commit(): void {
+    if (this.failure !== undefined) throw this.failure;
     if (this.groups > 0) return; // the batch's end commits it when due
     if (this.count > 0) this.seal();
     if (this.unsynced) {
       try {
         this.files.syncFile(this.path);
       } catch (err) {
-        throw ioError(`cannot make the log durable (${this.path})`, err);
+        this.failure = ioError(`cannot make the log durable (${this.path})`, err);
+        throw this.failure;
       }
       this.unsynced = false;
       this.commits++;
@@ -160,7 +190,7 @@ export class OpLog {
     this.end = 0;
     try {
       this.files.writeAt(this.path, new Uint8Array(0), 0);
-      this.files.syncFolder(this.dir);
+      this.files.syncLogFolder(this.dir);
     } catch (err) {
       throw ioError(`cannot start log segment ${this.path}`, err);
     }
@@ -172,11 +202,18 @@ export class OpLog {
     clearInterval(this.timer);
   }
 
-  /** A full frame: sealed outside a batch, made larger inside one (a batch stays one frame). */
-  private makeRoom(): void {
-    if (this.groups === 0) {
-      this.seal();
-      return;
+  /**
+   * A full frame: sealed outside a batch (unless that fails: the frame then grows, and the
+   * failure stays for the next commit), made larger inside one (a batch stays one frame).
+   */
+  private grow(): void {
+    if (this.groups === 0 && this.failure === undefined) {
+      try {
+        this.seal();
+        return;
+      } catch (err) {
+        this.failure = err as Error;
+      }
     }
     const grown = new Uint32Array(HEADER_WORDS + 2 * this.capacity * BATCH_ENTRY_WORDS);
     grown.set(this.words);
@@ -195,8 +232,8 @@ export class OpLog {
     try {
       this.files.writeAt(this.path, new Uint8Array(w.buffer, 0, bytes), this.end);
     } catch (err) {
-      // The frame stays gathered: the next commit writes it again at the same place.
-      throw ioError(`cannot append to the log (${this.path})`, err);
+      this.failure = ioError(`cannot append to the log (${this.path})`, err);
+      throw this.failure;
     }
     this.end += bytes;
     this.bytesSinceSnapshot += bytes;

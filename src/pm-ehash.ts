@@ -14,7 +14,16 @@ import { pow2 } from './bits';
 import { checkStore } from './check';
 import { PairCursor } from './cursor';
 import { ioError, PmEHashCorruptError, PmEHashError, PmEHashVersionError } from './errors';
-import { batchFileName, defaultFolders, filePath, METADATA_FILE, removeStoreFiles, snapshotFileName } from './files';
+import {
+  batchFileName,
+  defaultFolders,
+  filePath,
+  isStoreFileName,
+  METADATA_FILE,
+  removeStoreFiles,
+  snapshotFileName,
+  segmentFileName,
+} from './files';
 import { refuseLostMetadata, scanFolder } from './folder';
 import { acquireLock, lockToken, releaseLock, type StoreLock } from './lock';
 import { openStore } from './open-store';
@@ -173,6 +182,7 @@ export class PmEHash {
         // one of another format version, nor a folder that holds something else (kept).
         if (plan === undefined || plan.folder.snapshot === 0 || plan.rebuild !== undefined) throw err;
         if (!(err instanceof PmEHashCorruptError) || err instanceof PmEHashVersionError) throw err;
+        if (!isStoreFileName(err.file)) throw err; // something foreign in the folder: refused, kept
         plan.rebuild = `the image does not check (${err.message})`;
         this.discardImage(plan);
         ({ state, batches } = openStore(this.dir, this.files, bucketsPerPage));
@@ -209,6 +219,7 @@ export class PmEHash {
    */
   private discardImage(plan: LogOpenPlan): void {
     plan.contents ??= readLogContents(this.files, this.logDir!, plan.folder);
+    scanFolder(this.files, this.dir); // refuses a folder holding something foreign, still unchanged
     writeLogState(this.files, this.logDir!, 0, plan.bootId);
     removeStoreFiles(this.files, this.dir);
   }
@@ -237,15 +248,18 @@ export class PmEHash {
           `log ${torn.segment}: replay stopped at offset ${torn.offset} (${torn.problem}), where the log was cut`,
         );
       checkpoint(this.files, logDir, this.words, log);
-    } else if (folder.snapshot === 0 || !closedCleanly(plan)) {
+    } else if (folder.snapshot === 0 || !closedCleanly(plan) || batches.length > 0) {
       log.muted = true;
       this.applyPendingBatches(batches, repairs);
       log.muted = false;
       checkpoint(this.files, logDir, this.words, log);
     } else {
-      this.applyPendingBatches(batches, repairs);
       log.switchTo(log.gen + 1);
       removeLeftovers(this.files, logDir, folder.leftovers);
+      // The checkpoint trigger goes on from the log the earlier opens left.
+      const size = (name: string) => this.files.size(filePath(logDir, name));
+      log.bytesSinceSnapshot = folder.segments.reduce((n, gen) => n + size(segmentFileName(gen)), 0);
+      log.checkpointAfter = Math.max(log.minCheckpointBytes, 2 * size(snapshotFileName(folder.snapshot)));
     }
     log.onCheckpointDue = () => checkpoint(this.files, logDir, this.words, log);
     writeLogState(this.files, logDir, LOG_STATE_IMAGE_VALID, plan.bootId);
@@ -434,9 +448,14 @@ export class PmEHash {
    * be applied again by a later recovery, over what happens after it.
    */
   private applyAtomically(effects: BatchEffects): void {
-    this.batchRecord.commit(effects);
+    this.log?.beginGroup(effects.clear); // first: it may write the log, and fail with nothing done
+    try {
+      this.batchRecord.commit(effects);
+    } catch (err) {
+      this.log?.endGroup();
+      throw err;
+    }
     let failure: unknown;
-    this.log?.beginGroup(effects.clear);
     try {
       this.applyEffects(effects);
     } catch (err) {
@@ -578,12 +597,18 @@ export class PmEHash {
       s.ctl.releaseSlot(this.slot);
       return;
     }
+    let logFailure: unknown;
     if (this.log !== undefined) {
       // Durability 'log': everything logged is made durable, then the state says so (not after
-      // an open that failed part-way, whose state must send the next open to recovery).
-      if (this.logOpened) {
-        this.log.commit();
-        writeLogState(this.files, this.logDir!, LOG_STATE_IMAGE_VALID | LOG_STATE_CLEAN, currentBootId());
+      // an open that failed part-way, nor after a log that failed: the state must then send the
+      // next open to recovery). A failure is thrown once the handle is closed all the same.
+      try {
+        if (this.logOpened) {
+          this.log.commit();
+          writeLogState(this.files, this.logDir!, LOG_STATE_IMAGE_VALID | LOG_STATE_CLEAN, currentBootId());
+        }
+      } catch (err) {
+        logFailure = err;
       }
       this.log.close();
     }
@@ -601,6 +626,7 @@ export class PmEHash {
     this.batchRecord.release();
     s.ctl.markClosed();
     releaseLock(this.lock);
+    if (logFailure !== undefined) throw logFailure;
   }
 
   /** Deletes every file of the store (the course's spelling); other files in the folder stay. */

@@ -211,8 +211,10 @@ function crashEverywhere(seed: number, ops: Op[], randomImages: number): Tally {
       tally.powerLoss++;
       writeFolder(path.join(crashDir, 'log'), image);
       for (const f of fs.readdirSync(crashDir)) if (f !== 'log') fs.rmSync(path.join(crashDir, f), { recursive: true });
-      // The first image's rebuild is itself cut short, at a step chosen by the moment.
-      if (image === images[0]) crashRecovery(crashDir, 1 + (tally.moments % RECOVERY_STEPS));
+      // The rebuilds of the first image (synced bytes only) and the last (a random, perhaps
+      // torn, end) are themselves cut short, at a step chosen by the moment.
+      if (image === images[0] || image === images[images.length - 1])
+        crashRecovery(crashDir, 1 + ((tally.moments + tally.powerLoss) % RECOVERY_STEPS));
       const r = verify(crashDir, OTHER_BOOT, states, flushed, Math.min(returned + 1, ops.length));
       if (typeof r === 'string') tally.failures.push(`power loss at ${where} after ${returned} ops: ${r}`);
     }
@@ -355,6 +357,23 @@ describe("durability 'log'", () => {
       expect(store.size).toBe(650);
       store.close();
     });
+  });
+
+  test('a foreign file in the store folder is refused, and the image and log are kept', () => {
+    const dir = tempDir('log-foreign');
+    withBootId('boot-a', () => {
+      const store = new PmEHash({ dir, durability: 'log' });
+      for (let i = 0; i < 100; i++) store.set(i, i);
+      store.close();
+    });
+    fs.writeFileSync(path.join(dir, 'notes.txt'), 'mine');
+    const before = snapshot(dir);
+    const logBefore = snapshot(path.join(dir, 'log'));
+    expect(() => withBootId('boot-b', () => new PmEHash({ dir, durability: 'log' }))).toThrow(
+      /notes.txt: not a pmehash file/,
+    );
+    expect(snapshot(dir)).toEqual(before);
+    expect(snapshot(path.join(dir, 'log'))).toEqual(logBefore);
   });
 
   test('options and calls a logged store refuses, before anything is written', () => {

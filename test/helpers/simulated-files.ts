@@ -150,6 +150,10 @@ export class SimulatedFiles implements StoreFiles {
     // One flat folder of names.
   }
 
+  syncLogFolder(): void {
+    this.syncFolder();
+  }
+
   writeAt(file: string, data: Uint8Array, offset: number): void {
     const name = path.basename(file);
     let inode = this.names.get(name);
