@@ -15,7 +15,7 @@ import { projectDir } from '../src/files';
 import { generateWorkload, loadFile, runFile } from '../src/ycsb/generator';
 import { DEFAULT_SEED, findWorkload, SCALE_WORKLOAD } from '../src/ycsb/workload-spec';
 import { speedup, speedupTable, targetsSentence, type PhaseOps, type ThreadSpeedups } from './bench-summary';
-import { CONTENDERS, WARM_UP, type ContenderName, type ContenderResult } from './contender';
+import { CONTENDERS, LOG_BATCH, WARM_UP, type ContenderName, type ContenderResult } from './contender';
 import { arg, fmt, machine, measure, median, scratchDir, spread, today } from './measure';
 import { C_COMPILERS, compileSameLayout, findCCompiler } from './same-layout';
 
@@ -34,6 +34,9 @@ const LABELS: Record<ContenderName, string> = {
   'pmehash-sync': 'PmEHash (durability sync, first 20,000 ops of each phase)',
   'lmdb-per-phase': 'lmdb-js, one transaction per phase (noSync)',
   'lmdb-per-op': 'lmdb-js, one committed putSync per op (noSync)',
+  'pmehash-log': "PmEHash (durability log, the log on the project's disk)",
+  'pmehash-log-batch': `PmEHash (durability log), the load as batches of ${LOG_BATCH.toLocaleString('en-US')}, each followed by flush()`,
+  'lmdb-async': "lmdb-js, its default durable async commits (on the project's disk)",
 };
 
 /** The contenders PmEHash is not compared with in the table: itself, its other durability, its threads (they get speed-ups). */
@@ -46,6 +49,8 @@ const UNRATIOED: ContenderName[] = [
   'pmehash-warm',
   'pmehash-threads-1-warm',
   'pmehash-threads-2-warm',
+  'pmehash-log',
+  'pmehash-log-batch',
 ];
 
 /** The contenders of the scale section. */
@@ -169,6 +174,56 @@ function contenderTable(results: Results, files: Files, runs: number): string[] 
   return lines;
 }
 
+/** Durability 'log' against its targets (issue 27): medians of per-round ratios. */
+function logSection(results: Results): string[] {
+  const log = results.get('pmehash-log');
+  const batch = results.get('pmehash-log-batch');
+  const base = results.get('pmehash');
+  const lmdb = results.get('lmdb-async');
+  const lines: string[] = [];
+  const ratio = (a: ContenderResult[], b: ContenderResult[], f: (r: ContenderResult) => number): number =>
+    median(a.map((r, round) => f(r) / f(b[round])));
+  const range = (a: ContenderResult[], b: ContenderResult[], f: (r: ContenderResult) => number): string => {
+    const s = spread(a.map((r, round) => f(r) / f(b[round])));
+    return `${s.min.toFixed(2)}-${s.max.toFixed(2)}`;
+  };
+  const row = (
+    label: string,
+    a: ContenderResult[],
+    b: ContenderResult[],
+    phases: Array<'load' | 'run'>,
+    bar: number,
+  ) => {
+    for (const p of phases) {
+      const f = p === 'load' ? loadOps : runOps;
+      const v = ratio(a, b, f);
+      lines.push(
+        `| ${label}, ${p} | ${v.toFixed(2)}x | ${range(a, b, f)} | ${bar}x | ${v >= bar ? 'met' : 'not met'} |`,
+      );
+    }
+  };
+  if (log && base) row('log / process', log, base, ['load', 'run'], 0.7);
+  if (log && lmdb) row('log / lmdb-js async', log, lmdb, ['load', 'run'], 5);
+  if (batch && lmdb) row(`log, batches of ${fmt(LOG_BATCH)} + flush() / lmdb-js async`, batch, lmdb, ['load'], 5);
+  if (lines.length === 0 && !batch) return [];
+  const out = [
+    '',
+    "## Durability 'log'",
+    '',
+    '| ratio (medians of per-round ratios) | median | range | target | |',
+    '|---|---:|---:|---:|---|',
+    ...lines,
+  ];
+  if (batch) {
+    const ops = median(batch.map(loadOps));
+    out.push(
+      '',
+      `Batches of ${fmt(LOG_BATCH)} operations, each followed by flush(), on the load: ${fmt(ops)} ops/s (target 1,000,000: ${ops >= 1e6 ? 'met' : 'not met'}).`,
+    );
+  }
+  return out;
+}
+
 /** The thread speed-ups of one section (those whose contenders ran), as a table and as numbers. */
 function threadSection(results: Results, files: Files, runs: number): { lines: string[]; speedups: ThreadSpeedups } {
   const ops = (c: ContenderName): PhaseOps | undefined => {
@@ -278,7 +333,13 @@ function main(): void {
   }
 
   const mainThreads = threadSection(results, files, runs);
-  const lines = [`## ${files.workload}`, '', ...contenderTable(results, files, runs), ...mainThreads.lines];
+  const lines = [
+    `## ${files.workload}`,
+    '',
+    ...contenderTable(results, files, runs),
+    ...mainThreads.lines,
+    ...logSection(results),
+  ];
   let scaleThreads: ThreadSpeedups | undefined;
   if (scaleFiles && scaleResults) {
     const t = threadSection(scaleResults, scaleFiles, runs);

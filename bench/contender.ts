@@ -7,6 +7,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PmEHash } from '../src';
+import type { Durability } from '../include-types/store';
+import { projectDir } from '../src/files';
 import { ExpectationTable, judgeRead as judge, type ReadExpectations } from '../src/ycsb/expectations';
 import { parseWorkloadFile } from '../src/ycsb/parser';
 import * as workload from '../src/ycsb/workload';
@@ -38,6 +40,9 @@ export const CONTENDERS = [
   'pmehash-sync',
   'lmdb-per-phase',
   'lmdb-per-op',
+  'pmehash-log',
+  'pmehash-log-batch',
+  'lmdb-async',
 ] as const;
 export type ContenderName = (typeof CONTENDERS)[number];
 
@@ -79,6 +84,19 @@ export interface ContenderResult {
   keys?: number;
 }
 
+/**
+ * Where the contenders that make a disk durable keep it (durability 'log''s log, lmdb-async's
+ * database): on the project's own disk, not the tmpfs of the stores, since the fdatasync of a
+ * disk is their cost. PMEHASH_BENCH_DISK overrides it.
+ */
+export function benchDiskDir(label: string): string {
+  const root = process.env.PMEHASH_BENCH_DISK ?? path.join(projectDir(), 'data');
+  return path.join(root, `bench-${label}-${process.pid}`);
+}
+
+/** Operations of each batch of the pmehash-log-batch contender's load, each followed by flush(). */
+export const LOG_BATCH = 1000;
+
 /** Durability 'sync' msyncs every persist: it runs on a prefix of each phase to stay bounded. */
 const SYNC_PREFIX = 20_000;
 
@@ -96,19 +114,20 @@ function runPmEHash(
   le: ReadExpectations,
   re: ReadExpectations,
   dir: string,
-  sync: boolean,
+  durability: Durability,
   warm = false,
+  logDir?: string,
 ) {
   const prepared = { load, run, loadExpected: le, runExpected: re, parseSeconds: 0 };
-  if (warm) runWarmUp(prepared, WARM_UP, dir, sync ? 'sync' : 'process');
-  const store = freshStore(dir, sync ? 'sync' : 'process');
+  if (warm) runWarmUp(prepared, WARM_UP, dir, durability);
+  const store = freshStore(dir, durability, undefined, logDir);
   const reads: ReadReport = { found: 0, missed: 0, mismatched: 0 };
   const l = runPhase(store, load, le, reads, 'load', false);
   const r = runPhase(store, run, re, reads, 'run', false);
   const keys = store.stats().keys;
   store.close();
   const t = now();
-  const reopened = new PmEHash({ dir });
+  const reopened = new PmEHash({ dir, durability, logDir });
   const reopenSeconds = since(t);
   reopened.close();
   return {
@@ -362,6 +381,100 @@ function runLmdb(
   return result;
 }
 
+/**
+ * Durability 'log' with the load as batches of LOG_BATCH puts, each followed by flush() (every
+ * batch durable when it returns); the run phase as the runner does it, then one flush().
+ */
+function runPmEHashLogBatches(load: Workload, run: Workload, re: ReadExpectations, dir: string, logDir: string) {
+  const store = freshStore(dir, 'log', undefined, logDir);
+  const reads: ReadReport = { found: 0, missed: 0, mismatched: 0 };
+  // The operations are made before the clock, as the runner's keys are parsed before it.
+  const batches: Array<Array<{ type: 'put'; key: bigint; value: bigint }>> = [];
+  for (let from = 0; from < load.count; from += LOG_BATCH) {
+    const batch = [];
+    for (let i = from; i < Math.min(from + LOG_BATCH, load.count); i++) {
+      const key = (BigInt(load.keyHi[i]) << 32n) | BigInt(load.keyLo[i]);
+      batch.push({ type: 'put' as const, key, value: key });
+    }
+    batches.push(batch);
+  }
+  const t = now();
+  for (const batch of batches) {
+    store.batch(batch);
+    store.flush();
+  }
+  const l = phase(load.count, since(t));
+  const r = runPhase(store, run, re, reads, 'run', false);
+  const keys = store.stats().keys;
+  store.close();
+  return { load: l, run: phase(r.ops, r.seconds), reads, keys };
+}
+
+/**
+ * lmdb-js as its users run it by default: durable asynchronous commits (the puts of an
+ * event-loop turn in one transaction, one fsync), on the project's disk. A READ waits for the
+ * writes before it to commit (lmdb-js reads what is committed); a phase ends when its last
+ * write is durable.
+ */
+async function runLmdbAsync(
+  openLmdb: LmdbOpen,
+  load: Workload,
+  run: Workload,
+  le: ReadExpectations,
+  re: ReadExpectations,
+  dir: string,
+) {
+  fs.rmSync(dir, { recursive: true, force: true });
+  const db = openLmdb<Buffer, Buffer>({ path: dir, keyEncoding: 'binary', encoding: 'binary' });
+  const reads: ReadReport = { found: 0, missed: 0, mismatched: 0 };
+  const go = async (
+    w: Workload,
+    expected: ReadExpectations,
+    { keys, complements }: { keys: Buffer[]; complements: Buffer[] },
+  ): Promise<PhaseResult> => {
+    const t = now();
+    let pending: Promise<unknown> | undefined;
+    let r = 0;
+    for (let i = 0; i < w.count; i++) {
+      const k = keys[i];
+      const op = w.ops[i];
+      if (op !== OP_INSERT && op !== OP_DELETE && pending) {
+        await pending;
+        pending = undefined;
+      }
+      switch (op) {
+        case OP_INSERT:
+          pending = db.ifNoExists(k, () => db.put(k, k));
+          break;
+        case OP_UPDATE:
+          if (db.getBinary(k) !== undefined) pending = db.put(k, complements[i]);
+          break;
+        case OP_READ: {
+          const v = db.getBinary(k);
+          judge(
+            reads,
+            expected[r++],
+            v !== undefined,
+            v !== undefined && v.equals(k),
+            v !== undefined && v.equals(complements[i]),
+          );
+          break;
+        }
+        case OP_DELETE:
+          pending = db.remove(k);
+          break;
+      }
+    }
+    if (pending) await pending;
+    return phase(w.count, since(t));
+  };
+  const l = await go(load, le, bufferKeys(load));
+  const r = await go(run, re, bufferKeys(run));
+  const result = { load: l, run: r, reads, keys: db.getCount() };
+  await db.close();
+  return result;
+}
+
 async function main(): Promise<void> {
   const [name, loadFile, runFile, dir] = process.argv.slice(2) as [ContenderName, string, string, string];
   fs.mkdirSync(dir, { recursive: true });
@@ -400,14 +513,36 @@ async function main(): Promise<void> {
   let result;
   switch (name) {
     case 'pmehash':
-      result = runPmEHash(load, run, le, re, dir, false);
+      result = runPmEHash(load, run, le, re, dir, 'process');
       break;
     case 'pmehash-warm':
-      result = runPmEHash(load, run, le, re, dir, false, true);
+      result = runPmEHash(load, run, le, re, dir, 'process', true);
       break;
     case 'pmehash-sync':
-      result = runPmEHash(load, run, le, re, dir, true);
+      result = runPmEHash(load, run, le, re, dir, 'sync');
       break;
+    case 'pmehash-log':
+    case 'pmehash-log-batch': {
+      const logDir = benchDiskDir('log');
+      try {
+        result =
+          name === 'pmehash-log'
+            ? runPmEHash(load, run, le, re, dir, 'log', false, logDir)
+            : runPmEHashLogBatches(load, run, re, dir, logDir);
+      } finally {
+        fs.rmSync(logDir, { recursive: true, force: true });
+      }
+      break;
+    }
+    case 'lmdb-async': {
+      const dbDir = benchDiskDir('lmdb');
+      try {
+        result = await runLmdbAsync(loadLmdb(), load, run, le, re, dbDir);
+      } finally {
+        fs.rmSync(dbDir, { recursive: true, force: true });
+      }
+      break;
+    }
     case 'js-same-layout':
       result = runJsSameLayout(load, run, le, re, dir);
       break;

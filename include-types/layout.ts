@@ -67,6 +67,11 @@ export const META_KV_SLOTS_OFFSET = 16; // uint32, BUCKET_KV_SLOTS at creation
 export const META_MAX_FILE_ID_OFFSET = 20; // uint32, the next page file id
 export const META_GLOBAL_DEPTH_OFFSET = 24; // uint32
 export const META_CATALOG_SIZE_OFFSET = 28; // uint32, 2^globalDepth
+/**
+ * uint32: durability 'log' writes the stamp of its open here and in its log state; any other
+ * open writes 0. A log open finding the two unequal knows the image changed without its log.
+ */
+export const META_LOG_STAMP_OFFSET = 32;
 export const META_CHECKSUM_OFFSET = 60; // uint32, FNV-1a of bytes [0, 60)
 export const META_BLOCK_SIZE = 64;
 
@@ -160,8 +165,9 @@ export const LOG_STATE_MAGIC_OFFSET = 0; // uint32
 export const LOG_STATE_FLAGS_OFFSET = 4; // uint32, LOG_STATE_IMAGE_VALID | LOG_STATE_CLEAN
 export const LOG_STATE_BOOT_ID_OFFSET = 8; // 16 bytes: the boot id of the last open (its uuid's bytes)
 export const LOG_STATE_BOOT_ID_SIZE = 16;
-export const LOG_STATE_CHECKSUM_OFFSET = 24; // uint32, word checksum of bytes [4, 24)
-export const LOG_STATE_SIZE = 32; // bytes 28-31 zero
+export const LOG_STATE_STAMP_OFFSET = 24; // uint32, the stamp of the open (META_LOG_STAMP_OFFSET)
+export const LOG_STATE_CHECKSUM_OFFSET = 28; // uint32, word checksum of bytes [4, 28)
+export const LOG_STATE_SIZE = 32;
 /** The image in the store folder holds every logged operation (it was not being rebuilt). */
 export const LOG_STATE_IMAGE_VALID = 1;
 /** The last open closed cleanly: the log holds every operation of the image. */

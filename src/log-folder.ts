@@ -37,6 +37,7 @@ const {
   LOG_STATE_MAGIC,
   LOG_STATE_MAGIC_OFFSET,
   LOG_STATE_SIZE,
+  LOG_STATE_STAMP_OFFSET,
   SNAPSHOT_CHECKSUM_OFFSET,
   SNAPSHOT_COUNT_OFFSET,
   SNAPSHOT_GEN_OFFSET,
@@ -52,6 +53,8 @@ export interface LogState {
   flags: number;
   /** The boot id of the open that wrote it (LOG_STATE_BOOT_ID_SIZE bytes). */
   bootId: Buffer;
+  /** The stamp that open wrote into the image's metadata too. */
+  stamp: number;
 }
 
 /** What a log folder holds. */
@@ -87,12 +90,13 @@ function asWords(bytes: Buffer): Uint32Array {
   return words;
 }
 
-/** The bytes of a log state with these flags and boot id. */
-export function encodeLogState(flags: number, bootId: Buffer): Buffer {
+/** The bytes of a log state with these flags, boot id and stamp. */
+export function encodeLogState(flags: number, bootId: Buffer, stamp: number): Buffer {
   const b = Buffer.alloc(LOG_STATE_SIZE);
   b.writeUInt32LE(LOG_STATE_MAGIC, LOG_STATE_MAGIC_OFFSET);
   b.writeUInt32LE(flags, LOG_STATE_FLAGS_OFFSET);
   bootId.copy(b, LOG_STATE_BOOT_ID_OFFSET, 0, LOG_STATE_BOOT_ID_SIZE);
+  b.writeUInt32LE(stamp, LOG_STATE_STAMP_OFFSET);
   b.writeUInt32LE(
     wordChecksum(asWords(b), LOG_STATE_FLAGS_OFFSET / WORD, LOG_STATE_CHECKSUM_OFFSET / WORD),
     LOG_STATE_CHECKSUM_OFFSET,
@@ -110,7 +114,7 @@ function readLogState(files: StoreFiles, dir: string): LogState | undefined {
   const sum = wordChecksum(asWords(b), LOG_STATE_FLAGS_OFFSET / WORD, LOG_STATE_CHECKSUM_OFFSET / WORD);
   if (sum !== b.readUInt32LE(LOG_STATE_CHECKSUM_OFFSET)) throw corrupt('does not match its checksum');
   const bootId = Buffer.from(b.subarray(LOG_STATE_BOOT_ID_OFFSET, LOG_STATE_BOOT_ID_OFFSET + LOG_STATE_BOOT_ID_SIZE));
-  return { flags: b.readUInt32LE(LOG_STATE_FLAGS_OFFSET), bootId };
+  return { flags: b.readUInt32LE(LOG_STATE_FLAGS_OFFSET), bootId, stamp: b.readUInt32LE(LOG_STATE_STAMP_OFFSET) };
 }
 
 /** Lists and checks the log folder `dir` (which exists); refuses files that are not the log's. */
@@ -128,14 +132,19 @@ export function scanLogFolder(files: StoreFiles, dir: string): LogFolder {
   }
   const snapshot = Math.max(0, ...snapshots);
   for (const gen of snapshots) if (gen < snapshot) leftovers.push(snapshotFileName(gen));
-  for (const gen of segments) if (gen < snapshot) leftovers.push(segmentFileName(gen));
-  const replay = segments.filter((gen) => gen >= snapshot).sort((a, b) => a - b);
-  const first = snapshot > 0 ? snapshot : 1;
+  // Without a snapshot, segments are left by a first checkpoint or a destruction cut short:
+  // nothing was logged in them that the image does not hold.
+  for (const gen of segments) if (gen < snapshot || snapshot === 0) leftovers.push(segmentFileName(gen));
+  const replay = segments.filter((gen) => gen >= snapshot && snapshot > 0).sort((a, b) => a - b);
   replay.forEach((gen, i) => {
-    if (gen !== first + i) {
-      throw new PmEHashCorruptError(segmentFileName(first + i), `log segment missing (found ${segmentFileName(gen)})`, {
-        dir,
-      });
+    if (gen !== snapshot + i) {
+      throw new PmEHashCorruptError(
+        segmentFileName(snapshot + i),
+        `log segment missing (found ${segmentFileName(gen)})`,
+        {
+          dir,
+        },
+      );
     }
   });
   return { state: readLogState(files, dir), snapshot, segments: replay, leftovers };

@@ -91,17 +91,21 @@ export function planLogOpen(files: StoreFiles, logDir: string, imageExists: bool
   return plan(undefined);
 }
 
-/** Whether the last open closed cleanly (then the log holds every operation of the image). */
-export function closedCleanly(plan: LogOpenPlan): boolean {
-  return plan.folder.state !== undefined && (plan.folder.state.flags & LOG_STATE_CLEAN) !== 0;
+/**
+ * Whether the last open closed cleanly, and no open in another mode came after it (the image
+ * carries the same stamp): then the log holds every operation of the image.
+ */
+export function closedCleanly(plan: LogOpenPlan, imageStamp: number): boolean {
+  const state = plan.folder.state;
+  return state !== undefined && (state.flags & LOG_STATE_CLEAN) !== 0 && state.stamp === imageStamp;
 }
 
 /** Writes the log state and makes it durable (one 32-byte write: a sector is written whole). */
-export function writeLogState(files: StoreFiles, logDir: string, flags: number, bootId: Buffer): void {
+export function writeLogState(files: StoreFiles, logDir: string, flags: number, bootId: Buffer, stamp: number): void {
   const file = filePath(logDir, LOG_STATE_FILE);
   try {
     const made = !files.exists(file);
-    files.writeAt(file, encodeLogState(flags, bootId), 0);
+    files.writeAt(file, encodeLogState(flags, bootId, stamp), 0);
     files.syncFile(file);
     if (made) files.syncLogFolder(logDir);
   } catch (err) {
@@ -167,13 +171,17 @@ export function removeLeftovers(files: StoreFiles, logDir: string, names: readon
   if (names.length > 0) files.syncLogFolder(logDir);
 }
 
-/** Removes every file of the log folder that the log owns (selfDestory). */
+/**
+ * Removes every file of the log folder that the log owns (selfDestory, before the store files:
+ * cut short, the image is used again as it is).
+ */
 export function removeLogFiles(files: StoreFiles, logDir: string): void {
+  if (!files.exists(logDir)) return;
   const folder = scanLogFolder(files, logDir);
-  removeLeftovers(files, logDir, [
-    ...folder.leftovers,
-    ...folder.segments.map(segmentFileName),
-    ...(folder.snapshot > 0 ? [snapshotFileName(folder.snapshot)] : []),
-    LOG_STATE_FILE,
-  ]);
+  // The state and the snapshot first: cut short after them, the next open finds a log that
+  // never covered anything, and uses the image (still whole) as at a first open.
+  const names = [LOG_STATE_FILE, ...(folder.snapshot > 0 ? [snapshotFileName(folder.snapshot)] : [])];
+  names.push(...folder.leftovers, ...folder.segments.map(segmentFileName));
+  for (const name of names) if (files.exists(filePath(logDir, name))) files.remove(filePath(logDir, name));
+  files.syncLogFolder(logDir);
 }

@@ -26,6 +26,7 @@ import {
   META_CHECKSUM_OFFSET,
   META_GLOBAL_DEPTH_OFFSET,
   META_KV_SLOTS_OFFSET,
+  META_LOG_STAMP_OFFSET,
   META_MAGIC_OFFSET,
   META_MAX_FILE_ID_OFFSET,
   META_VERSION_OFFSET,
@@ -173,6 +174,18 @@ export class MetadataFile {
    */
   upgradeVersion(): void {
     this.buffer.writeUInt32LE(FORMAT_VERSION, META_VERSION_OFFSET);
+    this.buffer.writeUInt32LE(metaChecksum(this.buffer), META_CHECKSUM_OFFSET);
+    this.files.persist(this.buffer, 0, META_BLOCK_SIZE);
+  }
+
+  /** The stamp of the last open in durability 'log' (0: the last open was in another mode). */
+  get logStamp(): number {
+    return this.buffer.readUInt32LE(META_LOG_STAMP_OFFSET);
+  }
+
+  /** Writes the log stamp (FORMAT.md, "Log"), checksummed and persisted with the block. */
+  setLogStamp(stamp: number): void {
+    this.buffer.writeUInt32LE(stamp, META_LOG_STAMP_OFFSET);
     this.buffer.writeUInt32LE(metaChecksum(this.buffer), META_CHECKSUM_OFFSET);
     this.files.persist(this.buffer, 0, META_BLOCK_SIZE);
   }

@@ -189,6 +189,7 @@ export class OpLog {
     this.path = filePath(this.dir, segmentFileName(gen));
     this.end = 0;
     try {
+      this.files.remove(this.path); // a file of that name left by a cut-short checkpoint is not extended
       this.files.writeAt(this.path, new Uint8Array(0), 0);
       this.files.syncLogFolder(this.dir);
     } catch (err) {

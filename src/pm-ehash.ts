@@ -6,6 +6,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { randomInt } from 'node:crypto';
 import type { BatchOperation, Kv, SearchResult, Uint64 } from '../include-types/kv';
 import { BatchOp, BUCKET_KV_SLOTS, DEFAULT_BUCKETS_PER_PAGE, MAX_BUCKETS_PER_PAGE } from '../include-types/layout';
 import { BATCH_ENTRY_WORDS, BatchRecord, type BatchEffects, type PendingBatch } from './batch-record';
@@ -30,7 +31,7 @@ import { openStore } from './open-store';
 import { MappedFiles, type StoreFiles } from './mapped-files';
 import type { StoreState } from './store-state';
 import { fromHalves, halves, toHalves } from './uint64';
-import { WordStore } from './word-store';
+import { PREFETCH_MAX, WordStore } from './word-store';
 import { attachState, checkHandle } from './attach';
 import { MAX_THREADS, type ShareHandle } from './shared-control';
 import { shrinkCatalog } from './structure';
@@ -108,6 +109,8 @@ export class PmEHash {
   private readonly log: OpLog | undefined;
   /** Durability 'log': the open finished, so close() may say the log holds the image (clean). */
   private logOpened = false;
+  /** Durability 'log': this open's stamp, in the image's metadata and in the log state. */
+  private logStamp = 0;
 
   /** Opens the store in `options.dir`, creating it or recovering it. */
   constructor(options?: PmEHashOptions);
@@ -205,7 +208,11 @@ export class PmEHash {
         this.log = new OpLog(this.files, this.logDir, lastGen(plan.folder), commitInterval);
         this.words.log = this.log;
         this.openLog(plan, batches, state.repairs);
-      } else this.applyPendingBatches(batches, state.repairs);
+      } else {
+        // Not a log open: a log that covered this image before no longer does (FORMAT.md, "Log").
+        if (state.meta.logStamp !== 0) state.meta.setLogStamp(0);
+        this.applyPendingBatches(batches, state.repairs);
+      }
     } catch (err) {
       this.closeAfterFailure();
       throw err instanceof PmEHashError ? err : ioError(`cannot open store in ${this.dir}`, err);
@@ -220,7 +227,7 @@ export class PmEHash {
   private discardImage(plan: LogOpenPlan): void {
     plan.contents ??= readLogContents(this.files, this.logDir!, plan.folder);
     scanFolder(this.files, this.dir); // refuses a folder holding something foreign, still unchanged
-    writeLogState(this.files, this.logDir!, 0, plan.bootId);
+    writeLogState(this.files, this.logDir!, 0, plan.bootId, 0);
     removeStoreFiles(this.files, this.dir);
   }
 
@@ -237,7 +244,7 @@ export class PmEHash {
     if (plan.rebuild !== undefined) {
       const { pairs, frames, torn } = plan.contents!;
       log.muted = true;
-      for (let at = 0; at < pairs.length; at += 4) this.put(pairs[at], pairs[at + 1], pairs[at + 2], pairs[at + 3]);
+      this.applyEntries(pairs, pairs.length / 4, 4);
       for (const effects of frames) this.applyEffects(effects);
       log.muted = false;
       repairs.push(
@@ -248,22 +255,36 @@ export class PmEHash {
           `log ${torn.segment}: replay stopped at offset ${torn.offset} (${torn.problem}), where the log was cut`,
         );
       checkpoint(this.files, logDir, this.words, log);
-    } else if (folder.snapshot === 0 || !closedCleanly(plan) || batches.length > 0) {
+    } else if (folder.snapshot === 0 || !closedCleanly(plan, this.words.state.meta.logStamp) || batches.length > 0) {
+      removeLeftovers(this.files, logDir, folder.leftovers);
       log.muted = true;
       this.applyPendingBatches(batches, repairs);
       log.muted = false;
       checkpoint(this.files, logDir, this.words, log);
     } else {
-      log.switchTo(log.gen + 1);
-      removeLeftovers(this.files, logDir, folder.leftovers);
-      // The checkpoint trigger goes on from the log the earlier opens left.
-      const size = (name: string) => this.files.size(filePath(logDir, name));
-      log.bytesSinceSnapshot = folder.segments.reduce((n, gen) => n + size(segmentFileName(gen)), 0);
-      log.checkpointAfter = Math.max(log.minCheckpointBytes, 2 * size(snapshotFileName(folder.snapshot)));
+      this.continueLog(folder);
     }
     log.onCheckpointDue = () => checkpoint(this.files, logDir, this.words, log);
-    writeLogState(this.files, logDir, LOG_STATE_IMAGE_VALID, plan.bootId);
+    // This open's stamp, in the image and then in the state (a crash between leaves them
+    // unequal: the next open takes the checkpoint path).
+    this.logStamp = randomInt(1, 2 ** 32);
+    this.words.state.meta.setLogStamp(this.logStamp);
+    writeLogState(this.files, logDir, LOG_STATE_IMAGE_VALID, plan.bootId, this.logStamp);
     this.logOpened = true;
+  }
+
+  /**
+   * The log goes on in a new segment after the ones `folder` holds, which the image covers
+   * exactly; the checkpoint trigger counts them.
+   */
+  private continueLog(folder: LogFolder): void {
+    const log = this.log!;
+    const logDir = this.logDir!;
+    log.switchTo(log.gen + 1);
+    removeLeftovers(this.files, logDir, folder.leftovers);
+    const size = (name: string) => this.files.size(filePath(logDir, name));
+    log.bytesSinceSnapshot = folder.segments.reduce((n, gen) => n + size(segmentFileName(gen)), 0);
+    log.checkpointAfter = Math.max(log.minCheckpointBytes, 2 * size(snapshotFileName(folder.snapshot)));
   }
 
   /**
@@ -500,10 +521,30 @@ export class PmEHash {
         if (this.log) this.log.muted = muted!;
       }
     }
-    const w = effects.words;
-    for (let e = 0; e < BATCH_ENTRY_WORDS * effects.count; e += BATCH_ENTRY_WORDS) {
-      if (w[e + 4] === BatchOp.Put) this.put(w[e], w[e + 1], w[e + 2], w[e + 3]);
-      else this.words.removeWords(w[e], w[e + 1]);
+    this.applyEntries(effects.words, effects.count, BATCH_ENTRY_WORDS);
+  }
+
+  /**
+   * Applies `count` entries of `stride` words each: key, value (halves), then, with a stride of
+   * BATCH_ENTRY_WORDS, a BatchOp (a snapshot's pairs, of stride 4, are all puts). The buckets of
+   * each PREFETCH_MAX keys are touched first, as the YCSB runner does, so that their cache misses
+   * overlap.
+   */
+  private applyEntries(w: Uint32Array, count: number, stride: number): void {
+    const lo = new Uint32Array(count);
+    const hi = new Uint32Array(count);
+    for (let i = 0; i < count; i++) {
+      lo[i] = w[i * stride];
+      hi[i] = w[i * stride + 1];
+    }
+    for (let from = 0; from < count; from += PREFETCH_MAX) {
+      const to = Math.min(from + PREFETCH_MAX, count);
+      this.words.prefetchWords(lo, hi, from, to);
+      for (let i = from; i < to; i++) {
+        const e = i * stride;
+        if (stride < BATCH_ENTRY_WORDS || w[e + 4] === BatchOp.Put) this.put(w[e], w[e + 1], w[e + 2], w[e + 3]);
+        else this.words.removeWords(w[e], w[e + 1]);
+      }
     }
   }
 
@@ -605,7 +646,13 @@ export class PmEHash {
       try {
         if (this.logOpened) {
           this.log.commit();
-          writeLogState(this.files, this.logDir!, LOG_STATE_IMAGE_VALID | LOG_STATE_CLEAN, currentBootId());
+          writeLogState(
+            this.files,
+            this.logDir!,
+            LOG_STATE_IMAGE_VALID | LOG_STATE_CLEAN,
+            currentBootId(),
+            this.logStamp,
+          );
         }
       } catch (err) {
         logFailure = err;
@@ -635,15 +682,19 @@ export class PmEHash {
     if (this.lock === undefined)
       throw new PmEHashError('PMEHASH_BUSY', 'only the thread that opened the store can destroy it');
     this.close(); // also releases the lock
-    removeStoreFiles(this.files, this.dir);
     if (this.logDir !== undefined) {
-      removeLogFiles(this.files, this.logDir);
+      try {
+        removeLogFiles(this.files, this.logDir);
+      } catch (err) {
+        throw err instanceof PmEHashError ? err : ioError(`cannot remove the log in ${this.logDir}`, err);
+      }
       try {
         fs.rmdirSync(this.logDir); // only when empty
       } catch {
         // Other files stay, and so does their folder.
       }
     }
+    removeStoreFiles(this.files, this.dir);
   }
 
   /**

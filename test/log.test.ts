@@ -306,6 +306,77 @@ describe("durability 'log'", () => {
     expect(fs.readdirSync(dir)).toEqual([]);
   });
 
+  test('an open in another durability mode between two log opens: the log covers what it did', () => {
+    const dir = tempDir('log-modes');
+    withBootId('boot-a', () => {
+      const store = new PmEHash({ dir, durability: 'log' });
+      for (let i = 0; i < 200; i++) store.set(i, i);
+      store.close();
+    });
+    const plain = new PmEHash({ dir }); // durability 'process': the log knows nothing of this
+    for (let i = 1000; i < 1100; i++) plain.set(i, i);
+    plain.delete(5);
+    plain.close();
+    withBootId('boot-a', () => {
+      const store = new PmEHash({ dir, durability: 'log' });
+      store.set(2000, 1);
+      store.close();
+    });
+    for (const f of fs.readdirSync(dir)) if (f !== 'log') fs.rmSync(path.join(dir, f), { recursive: true });
+    withBootId('boot-b', () => {
+      const store = new PmEHash({ dir, durability: 'log' });
+      try {
+        expect([store.size, store.get(1000), store.get(1099), store.has(5), store.get(2000)]).toEqual([
+          300,
+          1000n,
+          1099n,
+          false,
+          1n,
+        ]);
+      } finally {
+        store.close();
+      }
+    });
+  });
+
+  test('a destruction cut short at any of its steps leaves the store whole, or gone', () => {
+    for (let step = 1; step <= 16; step++) {
+      const dir = tempDir('log-destroy');
+      withBootId('boot-a', () => {
+        const store = new PmEHash({ dir, durability: 'log' });
+        for (let i = 0; i < 300; i++) store.set(i, i);
+        store.close();
+        const again = new PmEHash({ dir, durability: 'log' }); // a second segment
+        again.set(300, 300);
+        again.close();
+      });
+      const disk = new LogDisk();
+      let steps = 0;
+      withBootId('boot-a', () => {
+        const store = new PmEHash({ dir, durability: 'log' }, disk);
+        disk.onStep = () => {
+          if (++steps === step) throw new Crash(`destruction cut at step ${step}`);
+        };
+        try {
+          store.selfDestory();
+        } catch (err) {
+          if (!(err instanceof Crash) && !(err instanceof PmEHashError && err.cause instanceof Crash)) throw err;
+        }
+      });
+      for (const boot of ['boot-a', 'boot-b']) {
+        withBootId(boot, () => {
+          const store = new PmEHash({ dir, durability: 'log' });
+          try {
+            expect({ step, boot, size: store.size === 301 || store.size === 0 }).toEqual({ step, boot, size: true });
+            expect(store.check()).toEqual([]);
+          } finally {
+            store.close();
+          }
+        });
+      }
+    }
+  });
+
   test('a damaged snapshot or log segment is refused, naming the file and offset, and left as it was', () => {
     const dir = tempDir('log-damage');
     const logDir = path.join(dir, 'log');

@@ -5,6 +5,7 @@
 // after the last sector kept). Names count as durable when made: every step that makes one is
 // followed by a folder fsync before anything depends on it (FORMAT.md, checkpoint).
 
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MappedFiles } from '../../src/mapped-files';
 import type { Random } from './random';
@@ -15,7 +16,7 @@ export const SECTOR = 512;
 export type LogImage = Map<string, Buffer>;
 
 export class LogDisk extends MappedFiles {
-  /** Runs before every fsync of a log file, rename and removal: the moments a crash is tried. */
+  /** Runs before every fsync of a log file, every rename and every removal of a file: the moments a crash is tried. */
   onStep: ((what: string) => void) | undefined;
   private readonly written = new Map<string, Buffer>();
   private readonly durable = new Map<string, Buffer>();
@@ -50,7 +51,7 @@ export class LogDisk extends MappedFiles {
   }
 
   override remove(file: string): void {
-    if (this.written.has(file)) this.onStep?.(`remove ${path.basename(file)}`);
+    if (fs.existsSync(file)) this.onStep?.(`remove ${path.basename(file)}`);
     super.remove(file);
     this.written.delete(file);
     this.durable.delete(file);
