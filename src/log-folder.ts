@@ -150,10 +150,17 @@ export function scanLogFolder(files: StoreFiles, dir: string): LogFolder {
   return { state: readLogState(files, dir), snapshot, segments: replay, leftovers };
 }
 
-/** The checksum of a snapshot's words: its count and gen, then its pairs. */
+/** The checksum of a snapshot's words: its pairs, then its count and gen. */
 export function snapshotChecksum(words: Uint32Array): number {
-  const header = wordChecksum(words, SNAPSHOT_COUNT_OFFSET / WORD, SNAPSHOT_CHECKSUM_OFFSET / WORD);
-  return wordChecksum(words, SNAPSHOT_HEADER_SIZE / WORD, words.length, header);
+  return snapshotHeaderChecksum(words, wordChecksum(words, SNAPSHOT_HEADER_SIZE / WORD, words.length));
+}
+
+/**
+ * A snapshot's checksum from the checksum of its pairs (so that a checkpoint can work it out
+ * as it gathers them): continued over its count and gen.
+ */
+export function snapshotHeaderChecksum(header: Uint32Array, pairs: number): number {
+  return wordChecksum(header, SNAPSHOT_COUNT_OFFSET / WORD, SNAPSHOT_CHECKSUM_OFFSET / WORD, pairs);
 }
 
 /** The pairs of snapshot `gen`, as words (key low, key high, value low, value high per pair). */

@@ -1,10 +1,10 @@
 // Durability 'log', the whole-store steps (FORMAT.md, "Log"): whether the image in the store
-// folder can be used at open, the log state that tells, and checkpoints (a snapshot of every
-// pair, after which older segments and snapshots go).
+// folder can be used at open, the log state that tells, and the removal of log files
+// (checkpoints, in checkpoint.ts, remove what their snapshot covers; selfDestory all of it).
 
 import * as layout from '../include-types/layout';
 import { ioError, PmEHashCorruptError } from './errors';
-import { filePath, LOG_STATE_FILE, PARTIAL_SUFFIX, segmentFileName, snapshotFileName } from './files';
+import { filePath, LOG_STATE_FILE, segmentFileName, snapshotFileName } from './files';
 import type { BatchEffects } from './batch-record';
 import {
   currentBootId,
@@ -12,25 +12,12 @@ import {
   readSnapshot,
   replaySegments,
   scanLogFolder,
-  snapshotChecksum,
   type LogFolder,
   type TornEnd,
 } from './log-folder';
 import type { StoreFiles } from './mapped-files';
-import type { OpLog } from './op-log';
-import type { WordStore } from './word-store';
 
-const {
-  LOG_STATE_CLEAN,
-  LOG_STATE_IMAGE_VALID,
-  SNAPSHOT_CHECKSUM_OFFSET,
-  SNAPSHOT_COUNT_OFFSET,
-  SNAPSHOT_GEN_OFFSET,
-  SNAPSHOT_HEADER_SIZE,
-  SNAPSHOT_MAGIC,
-  SNAPSHOT_MAGIC_OFFSET,
-  WORD,
-} = layout;
+const { LOG_STATE_CLEAN, LOG_STATE_IMAGE_VALID } = layout;
 
 /** What an open in durability 'log' found, before the image is opened. */
 export interface LogOpenPlan {
@@ -111,58 +98,6 @@ export function writeLogState(files: StoreFiles, logDir: string, flags: number, 
   } catch (err) {
     throw ioError(`cannot write the log state ${file}`, err);
   }
-}
-
-/**
- * FORMAT.md, checkpoint: (1) the current segment is made durable; (2) every pair is written to
- * a partial snapshot, made durable, and (3) renamed to the snapshot of segment gen+1; (4) the log
- * goes on in that new segment; (5) older snapshots and segments are removed. A crash before (3)
- * leaves the previous snapshot and every segment after it, the last one as it was (a torn end
- * stays the end); from (3) on, the new snapshot, which covers every segment before it.
- */
-export function checkpoint(files: StoreFiles, logDir: string, words: WordStore, log: OpLog): void {
-  try {
-    files.makeFolder(logDir);
-  } catch (err) {
-    throw ioError(`cannot create log folder ${logDir}`, err);
-  }
-  log.commit(); // step 1
-  const gen = log.gen + 1;
-  // Sized by the key count, but counted as written: the pairs found are what the snapshot says.
-  const header = SNAPSHOT_HEADER_SIZE / WORD;
-  let all = new Uint32Array(header + 4 * words.keys());
-  let at = header;
-  words.forEachWords((kLo, kHi, vLo, vHi) => {
-    if (at + 4 > all.length) {
-      const grown = new Uint32Array(2 * all.length + 4);
-      grown.set(all);
-      all = grown;
-    }
-    all[at] = kLo;
-    all[at + 1] = kHi;
-    all[at + 2] = vLo;
-    all[at + 3] = vHi;
-    at += 4;
-  });
-  const out = all.subarray(0, at);
-  out[SNAPSHOT_MAGIC_OFFSET / WORD] = SNAPSHOT_MAGIC;
-  out[SNAPSHOT_COUNT_OFFSET / WORD] = (at - header) / 4;
-  out[SNAPSHOT_GEN_OFFSET / WORD] = gen;
-  out[SNAPSHOT_CHECKSUM_OFFSET / WORD] = snapshotChecksum(out);
-  const name = snapshotFileName(gen);
-  const partial = filePath(logDir, name + PARTIAL_SUFFIX);
-  try {
-    files.remove(partial);
-    files.writeAt(partial, new Uint8Array(out.buffer, 0, out.byteLength), 0); // step 2
-    files.syncFile(partial);
-    files.rename(partial, filePath(logDir, name)); // step 3
-    files.syncLogFolder(logDir);
-  } catch (err) {
-    throw ioError(`cannot write the checkpoint ${filePath(logDir, name)}`, err);
-  }
-  log.switchTo(gen); // step 4
-  removeLeftovers(files, logDir, scanLogFolder(files, logDir).leftovers); // step 5
-  log.checkpointAfter = Math.max(log.minCheckpointBytes, 2 * out.byteLength);
 }
 
 /** Removes files a checkpoint left (older snapshots and segments, partial snapshots). */

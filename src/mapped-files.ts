@@ -57,6 +57,8 @@ export interface StoreFiles {
   writeAt(file: string, data: Uint8Array, offset: number): void;
   /** Durability 'log': makes `file`'s contents durable (fdatasync), in every durability mode. */
   syncFile(file: string): void;
+  /** Durability 'log': cuts `file` (not mapped) to `size` bytes, to remove a large one in steps. */
+  shrinkFile(file: string, size: number): void;
 }
 
 type MmapIo = typeof import('mmap-io').default;
@@ -191,6 +193,10 @@ export class MappedFiles implements StoreFiles {
     } finally {
       fs.closeSync(fd);
     }
+  }
+
+  shrinkFile(file: string, size: number): void {
+    fs.truncateSync(file, size);
   }
 
   syncFile(file: string): void {

@@ -46,12 +46,14 @@ export class OpLog {
   muted = false;
   /** Bytes written to segments since the last snapshot. */
   bytesSinceSnapshot = 0;
-  /** Log bytes after which a commit asks for a checkpoint (onCheckpointDue). */
+  /** Log bytes after which a background checkpoint starts. */
   checkpointAfter = Infinity;
   /** The least checkpointAfter a checkpoint sets (tests make it small). */
   minCheckpointBytes = MIN_CHECKPOINT_BYTES;
-  /** Called after a commit once checkpointAfter bytes were logged since the last snapshot. */
-  onCheckpointDue: (() => void) | undefined;
+  /** Appends between two looks at the clock and the checkpoint (tests make it small). */
+  checkEvery = CHECK_EVERY;
+  /** Runs background checkpoints a step at a time (src/checkpoint.ts); set once the store is open. */
+  checkpointer: { readonly running: boolean; step(): void } | undefined;
   /** Commits made (fdatasync calls), for tests and the report. */
   commits = 0;
   private words = new Uint32Array(HEADER_WORDS + FRAME_ENTRIES * BATCH_ENTRY_WORDS);
@@ -110,7 +112,7 @@ export class OpLog {
     w[e + 3] = vHi;
     w[e + 4] = op;
     this.count++;
-    if (++this.sinceCheck >= CHECK_EVERY) this.commitQuietly();
+    if (++this.sinceCheck >= this.checkEvery) this.commitQuietly();
   }
 
   /**
@@ -147,18 +149,20 @@ export class OpLog {
     this.commit();
   }
 
-  /** Commits when the interval has passed since the last commit (and never inside a batch). */
+  /**
+   * Commits when the interval has passed since the last commit, and takes a step of a
+   * background checkpoint when one runs or is due (never inside a batch).
+   */
   commitIfDue(): void {
     this.sinceCheck = 0;
-    if (this.groups > 0 || (this.count === 0 && !this.unsynced)) return;
-    if (performance.now() - this.lastCommit >= this.interval) this.commit();
-    if (this.bytesSinceSnapshot >= this.checkpointAfter && !this.muted && this.onCheckpointDue) {
-      const limit = this.checkpointAfter;
-      this.checkpointAfter = Infinity; // not again from inside the checkpoint, nor after it fails
+    if (this.groups > 0) return;
+    if ((this.count > 0 || this.unsynced) && performance.now() - this.lastCommit >= this.interval) this.commit();
+    const c = this.checkpointer;
+    if (c !== undefined && !this.muted && (c.running || this.bytesSinceSnapshot >= this.checkpointAfter)) {
       try {
-        this.onCheckpointDue();
+        c.step();
       } catch (err) {
-        this.checkpointAfter = this.bytesSinceSnapshot + limit;
+        this.checkpointAfter = this.bytesSinceSnapshot + this.minCheckpointBytes; // try again later
         throw err;
       }
     }

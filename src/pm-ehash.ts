@@ -36,8 +36,8 @@ import { attachState, checkHandle } from './attach';
 import { MAX_THREADS, type ShareHandle } from './shared-control';
 import { shrinkCatalog } from './structure';
 import { currentBootId, type LogFolder } from './log-folder';
+import { Checkpointer } from './checkpoint';
 import {
-  checkpoint,
   closedCleanly,
   planLogOpen,
   readLogContents,
@@ -107,6 +107,8 @@ export class PmEHash {
   readonly logDir: string | undefined;
   /** Durability 'log': the log's writer. */
   private readonly log: OpLog | undefined;
+  /** Durability 'log': checkpoints, at open and in the background. */
+  private readonly checkpointer: Checkpointer | undefined;
   /** Durability 'log': the open finished, so close() may say the log holds the image (clean). */
   private logOpened = false;
   /** Durability 'log': this open's stamp, in the image's metadata and in the log state. */
@@ -206,6 +208,7 @@ export class PmEHash {
     try {
       if (plan !== undefined && this.logDir !== undefined) {
         this.log = new OpLog(this.files, this.logDir, lastGen(plan.folder), commitInterval);
+        this.checkpointer = new Checkpointer(this.files, this.logDir, this.words, this.log);
         this.words.log = this.log;
         this.openLog(plan, batches, state.repairs);
       } else {
@@ -254,17 +257,17 @@ export class PmEHash {
         repairs.push(
           `log ${torn.segment}: replay stopped at offset ${torn.offset} (${torn.problem}), where the log was cut`,
         );
-      checkpoint(this.files, logDir, this.words, log);
+      this.checkpointer!.runNow();
     } else if (folder.snapshot === 0 || !closedCleanly(plan, this.words.state.meta.logStamp) || batches.length > 0) {
       removeLeftovers(this.files, logDir, folder.leftovers);
       log.muted = true;
       this.applyPendingBatches(batches, repairs);
       log.muted = false;
-      checkpoint(this.files, logDir, this.words, log);
+      this.checkpointer!.runNow();
     } else {
       this.continueLog(folder);
     }
-    log.onCheckpointDue = () => checkpoint(this.files, logDir, this.words, log);
+    log.checkpointer = this.checkpointer;
     // This open's stamp, in the image and then in the state (a crash between leaves them
     // unequal: the next open takes the checkpoint path).
     this.logStamp = randomInt(1, 2 ** 32);
@@ -657,6 +660,7 @@ export class PmEHash {
       } catch (err) {
         logFailure = err;
       }
+      this.checkpointer?.abandon();
       this.log.close();
     }
     // The last thread of a shared store gives the catalog file back what it no longer uses.

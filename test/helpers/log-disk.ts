@@ -40,6 +40,15 @@ export class LogDisk extends MappedFiles {
     this.durable.set(file, Buffer.from(this.written.get(file) ?? Buffer.alloc(0)));
   }
 
+  override shrinkFile(file: string, size: number): void {
+    this.onStep?.(`shrink ${path.basename(file)}`);
+    super.shrinkFile(file, size);
+    for (const map of [this.written, this.durable]) {
+      const bytes = map.get(file);
+      if (bytes) map.set(file, Buffer.from(bytes.subarray(0, size)));
+    }
+  }
+
   override rename(from: string, to: string): void {
     this.onStep?.(`rename ${path.basename(from)}`);
     super.rename(from, to);

@@ -177,6 +177,12 @@ export class SimulatedFiles implements StoreFiles {
     inode.data.copy(inode.durable);
   }
 
+  shrinkFile(file: string, size: number): void {
+    const inode = this.inode(file);
+    inode.data = Buffer.from(inode.data.subarray(0, size));
+    inode.durable = Buffer.from(inode.durable.subarray(0, size));
+  }
+
   // ---- crash images -----------------------------------------------------------------------
 
   /** What a process death leaves: everything written, whether persisted or not. */
