@@ -3,10 +3,13 @@
 
 const TWO_32 = 4294967296;
 const MAX_UINT64 = (1n << 64n) - 1n;
-const MASK_32 = 0xffffffffn;
-
 /** Scratch halves written by `toHalves`: [lo, hi]. Read them before the next call. */
 export const halves = new Uint32Array(2);
+/**
+ * The same 8 bytes as one uint64: a bigint stored there is split into `halves` with no BigInt
+ * arithmetic, which allocates (little-endian, as the files are: halves[0] is the low half).
+ */
+const wide = new BigUint64Array(halves.buffer);
 
 /**
  * Validates `v` as a uint64 and writes its halves into `halves`.
@@ -24,8 +27,7 @@ export function toHalves(v: unknown, what: string): void {
   }
   if (typeof v === 'bigint') {
     if (v < 0n || v > MAX_UINT64) throw new RangeError(`${what} must be in [0, 2^64-1], got ${v}`);
-    halves[0] = Number(v & MASK_32);
-    halves[1] = Number(v >> 32n);
+    wide[0] = v;
     return;
   }
   throw new TypeError(`${what} must be a bigint or a number, got ${v === null ? 'null' : typeof v}`);
