@@ -412,9 +412,9 @@ function runPmEHashLogBatches(load: Workload, run: Workload, re: ReadExpectation
 
 /**
  * lmdb-js as its users run it by default: durable asynchronous commits (the puts of an
- * event-loop turn in one transaction, one fsync), on the project's disk. A READ waits for the
- * writes before it to commit (lmdb-js reads what is committed); a phase ends when its last
- * write is durable.
+ * event-loop turn in one transaction, one fsync), on the project's disk. A READ or UPDATE of a
+ * key written since the last commit waits for the commit (lmdb-js reads what is committed); a
+ * phase ends when its last write is durable.
  */
 async function runLmdbAsync(
   openLmdb: LmdbOpen,
@@ -434,20 +434,30 @@ async function runLmdbAsync(
   ): Promise<PhaseResult> => {
     const t = now();
     let pending: Promise<unknown> | undefined;
+    /** Keys written since the last commit this loop waited for (latin1 strings of their bytes). */
+    const written = new Set<string>();
+    const write = (k: Buffer, p: Promise<unknown>) => {
+      pending = p;
+      written.add(k.toString('latin1'));
+    };
     let r = 0;
     for (let i = 0; i < w.count; i++) {
       const k = keys[i];
       const op = w.ops[i];
-      if (op !== OP_INSERT && op !== OP_DELETE && pending) {
+      if (op !== OP_INSERT && op !== OP_DELETE && pending && written.has(k.toString('latin1'))) {
         await pending;
         pending = undefined;
+        written.clear();
       }
       switch (op) {
         case OP_INSERT:
-          pending = db.ifNoExists(k, () => db.put(k, k));
+          write(
+            k,
+            db.ifNoExists(k, () => db.put(k, k)),
+          );
           break;
         case OP_UPDATE:
-          if (db.getBinary(k) !== undefined) pending = db.put(k, complements[i]);
+          if (db.getBinary(k) !== undefined) write(k, db.put(k, complements[i]));
           break;
         case OP_READ: {
           const v = db.getBinary(k);
@@ -461,7 +471,7 @@ async function runLmdbAsync(
           break;
         }
         case OP_DELETE:
-          pending = db.remove(k);
+          write(k, db.remove(k));
           break;
       }
     }
