@@ -51,6 +51,8 @@ export interface EhashMetadata {
 }
 
 export interface PmEHashStats {
+  /** How the files are reached: 'mmap' (mapped with mmap-io) or 'file' (read at open, persists written through). */
+  backend: 'mmap' | 'file';
   globalDepth: number;
   catalogSize: number;
   /** Buckets reachable from the catalog. */

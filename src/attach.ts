@@ -8,7 +8,7 @@ import { DataPages } from './data-page';
 import { PmEHashError } from './errors';
 import { filePath, METADATA_FILE } from './files';
 import { holdsLock } from './lock';
-import type { StoreFiles } from './mapped-files';
+import type { StoreFiles } from './store-files';
 import { MetadataFile } from './metadata';
 import { CONTROL_BYTES, SharedControl, type ShareHandle } from './shared-control';
 import { syncWithControl, type StoreState } from './store-state';

@@ -10,7 +10,7 @@ import { BatchOp, BatchState } from '../include-types/layout';
 import { fnv1a32 } from './checksum';
 import { ioError, PmEHashCorruptError } from './errors';
 import { batchFileName, filePath } from './files';
-import type { StoreFiles } from './mapped-files';
+import type { StoreFiles } from './store-files';
 
 const {
   BATCH_CHECKSUM_OFFSET,

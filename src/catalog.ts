@@ -5,7 +5,7 @@
 import { CATALOG_ENTRY_SIZE, PM_ADDRESS_FILE_ID_OFFSET, PM_ADDRESS_OFFSET_OFFSET, WORD } from '../include-types/layout';
 import { pow2 } from './bits';
 import { CATALOG_FILE, filePath } from './files';
-import type { StoreFiles } from './mapped-files';
+import type { StoreFiles } from './store-files';
 
 const ENTRY_WORDS = CATALOG_ENTRY_SIZE / WORD;
 const FILE_ID_WORD = PM_ADDRESS_FILE_ID_OFFSET / WORD;

@@ -14,7 +14,7 @@ import { ioError } from './errors';
 import { filePath, PARTIAL_SUFFIX, snapshotFileName } from './files';
 import { scanLogFolder, snapshotHeaderChecksum } from './log-folder';
 import { removeLeftovers } from './log-store';
-import type { StoreFiles } from './mapped-files';
+import type { StoreFiles } from './store-files';
 import type { OpLog } from './op-log';
 import type { WordStore } from './word-store';
 

@@ -5,7 +5,7 @@
 
 import { BUCKET_SIZE, PAGE_HEADER_ALIGN, WORD } from '../include-types/layout';
 import { filePath, pageFileName } from './files';
-import type { StoreFiles } from './mapped-files';
+import type { StoreFiles } from './store-files';
 
 /** Byte size of the page header (slot bitmap, padded) for a page of `bucketsPerPage` slots. */
 export function pageHeaderSize(bucketsPerPage: number): number {

@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LOG_SLOTS } from '../include-types/layout';
-import type { StoreFiles } from './mapped-files';
+import type { StoreFiles } from './store-files';
 
 export const METADATA_FILE = 'pm_ehash_metadata';
 export const CATALOG_FILE = 'pm_ehash_catalog';

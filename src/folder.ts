@@ -11,7 +11,7 @@ import {
   METADATA_FILE,
   pageFileId,
 } from './files';
-import type { StoreFiles } from './mapped-files';
+import type { StoreFiles } from './store-files';
 
 export interface FolderContents {
   hasMetadata: boolean;

@@ -19,7 +19,7 @@ import {
   snapshotFileName,
   snapshotGen,
 } from './files';
-import type { StoreFiles } from './mapped-files';
+import type { StoreFiles } from './store-files';
 import { frameChecksum } from './op-log';
 
 const {

@@ -15,7 +15,7 @@ import {
   type LogFolder,
   type TornEnd,
 } from './log-folder';
-import type { StoreFiles } from './mapped-files';
+import type { StoreFiles } from './store-files';
 
 const { LOG_STATE_CLEAN, LOG_STATE_IMAGE_VALID } = layout;
 

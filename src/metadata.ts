@@ -40,7 +40,7 @@ import {
 import { fnv1a32 } from './checksum';
 import { PmEHashCorruptError, PmEHashVersionError } from './errors';
 import { METADATA_FILE } from './files';
-import type { StoreFiles } from './mapped-files';
+import type { StoreFiles } from './store-files';
 
 /** Byte offset of thread slot `slot`'s log record. */
 function logOffset(slot: number): number {

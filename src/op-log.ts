@@ -12,7 +12,7 @@ import { BATCH_ENTRY_WORDS } from './batch-record';
 import { wordChecksum } from './checksum';
 import { ioError } from './errors';
 import { filePath, segmentFileName } from './files';
-import type { StoreFiles } from './mapped-files';
+import type { StoreFiles } from './store-files';
 
 const {
   LOG_FRAME_CHECKSUM_OFFSET,

@@ -9,7 +9,7 @@ import { Catalog } from './catalog';
 import { DataPages } from './data-page';
 import { CREATING_FILE, filePath, METADATA_FILE, removeStoreFiles } from './files';
 import { refuseLostMetadata, scanFolder } from './folder';
-import type { StoreFiles } from './mapped-files';
+import type { StoreFiles } from './store-files';
 import { MetadataFile } from './metadata';
 import { recoverStore } from './recovery';
 import { SharedControl } from './shared-control';

@@ -28,7 +28,10 @@ import {
 import { refuseLostMetadata, scanFolder } from './folder';
 import { acquireLock, lockToken, releaseLock, type StoreLock } from './lock';
 import { openStore } from './open-store';
-import { MappedFiles, type StoreFiles } from './mapped-files';
+import { MappedFiles } from './mapped-files';
+import type { StoreFiles } from './store-files';
+import { openBackend, type Backend } from './backend';
+import { WrittenFiles } from './written-files';
 import type { StoreState } from './store-state';
 import { fromHalves, halves, toHalves } from './uint64';
 import { PREFETCH_MAX, WordStore } from './word-store';
@@ -85,6 +88,8 @@ export class PmEHash {
   /** The store folder (absolute). */
   readonly dir: string;
   readonly durability: Durability;
+  /** How the files are reached: 'mmap' (mapped with mmap-io) or 'file' (written through; src/backend.ts). */
+  readonly backend: Backend;
   /** What recovery repaired when this store was opened (empty after a clean shutdown). */
   readonly repairs: readonly string[];
   /**
@@ -125,7 +130,15 @@ export class PmEHash {
     const { durability, bucketsPerPage, commitInterval } = checkOptions(options);
     this.dir = path.resolve(options.dir ?? defaultFolders().store);
     this.durability = durability;
-    this.files = files ?? new MappedFiles(durability === 'sync');
+    if (files !== undefined) {
+      this.files = files;
+      this.backend = files instanceof WrittenFiles ? 'file' : 'mmap';
+    } else if (attach !== undefined) {
+      this.files = new MappedFiles(durability === 'sync'); // share() is refused on the file backend
+      this.backend = 'mmap';
+    } else {
+      ({ files: this.files, backend: this.backend } = openBackend(durability === 'sync'));
+    }
     if (durability === 'log') {
       this.logDir = path.resolve(this.dir, options.logDir ?? DEFAULT_LOG_FOLDER);
       if (this.logDir === this.dir) throw new RangeError('options.logDir must not be the store folder itself');
@@ -578,6 +591,11 @@ export class PmEHash {
         'PMEHASH_UNSUPPORTED',
         "durability 'log' is for one thread: worker threads cannot share it yet",
       );
+    if (this.backend === 'file')
+      throw new PmEHashError(
+        'PMEHASH_UNSUPPORTED',
+        'worker threads need the mapped backend (mmap-io), which this process could not load (see stats().backend)',
+      );
     const s = this.words.state;
     if (!s.ctl.threaded) this.words.share();
     return { kind: 'pmehash-share', dir: this.dir, durability: this.durability, control: s.ctl.buffer };
@@ -604,6 +622,7 @@ export class PmEHash {
     let buckets = 0;
     for (let d = 0; d <= s.globalDepth; d++) buckets += s.bucketsAtDepth[d];
     return {
+      backend: this.backend,
       globalDepth: s.globalDepth,
       catalogSize: pow2(s.globalDepth),
       buckets,
@@ -636,6 +655,7 @@ export class PmEHash {
       // A worker's handle: give back its mappings and its slot; the owner keeps the store open.
       s.pages.release();
       s.catalog.release();
+      this.files.release(s.meta.buffer);
       this.words.detach();
       this.batchRecord.release();
       s.ctl.releaseSlot(this.slot);
@@ -673,6 +693,7 @@ export class PmEHash {
     // unmapped only when garbage-collected.
     s.pages.release();
     s.catalog.release();
+    this.files.release(s.meta.buffer);
     this.words.detach();
     this.batchRecord.release();
     s.ctl.markClosed();

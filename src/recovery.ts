@@ -36,7 +36,7 @@ import { CATALOG_FILE, filePath, METADATA_FILE, pageFileName } from './files';
 import { hashKey } from './hash';
 import { MetadataFile, parseMetadata, type LogRecord } from './metadata';
 import type { FolderContents } from './folder';
-import type { StoreFiles } from './mapped-files';
+import type { StoreFiles } from './store-files';
 import { SharedControl } from './shared-control';
 import type { StoreState } from './store-state';
 import { halveUnusedLevels, shrinkCatalog } from './structure';

@@ -5,7 +5,7 @@
 
 import type { Catalog } from './catalog';
 import type { DataPages } from './data-page';
-import type { StoreFiles } from './mapped-files';
+import type { StoreFiles } from './store-files';
 import type { MetadataFile } from './metadata';
 import { pow2 } from './bits';
 import type { SharedControl } from './shared-control';

@@ -77,10 +77,14 @@ function storeOf(keys: number, bucketsPerPage?: number): string {
   return dir;
 }
 
-test('--version and -V print the version of package.json', () => {
+test('--version and -V print the version of package.json and the backend', () => {
   const { version } = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8'));
-  expect(cli('--version')).toEqual({ code: 0, out: `${version}\n`, err: '' });
-  expect(cli('-V')).toEqual({ code: 0, out: `${version}\n`, err: '' });
+  expect(cli('--version')).toEqual({ code: 0, out: `${version} (backend: mmap)\n`, err: '' });
+  expect(cli('-V')).toEqual({ code: 0, out: `${version} (backend: mmap)\n`, err: '' });
+  const without = runCompiled('src/cli/main.ts', ['--version'], { PMEHASH_DIR: '', PMEHASH_TEST_NO_MMAP: '1' });
+  expect(without.stdout).toBe(
+    `${version} (backend: file; mmap-io cannot be loaded: mmap-io made unavailable by PMEHASH_TEST_NO_MMAP)\n`,
+  );
 });
 
 test.each([

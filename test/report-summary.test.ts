@@ -39,7 +39,15 @@ function run(loadSeconds: number, runSeconds: number): RunResult {
     load: phase(100_000, loadSeconds),
     run: phase(10_000, runSeconds, 5_000),
     reads: { found: 5_000, missed: 0, mismatched: 0 },
-    stats: { globalDepth: 15, catalogSize: 32768, buckets: 9919, pageFiles: 10, keys: 105_000, loadFactor: 0.706 },
+    stats: {
+      backend: 'mmap',
+      globalDepth: 15,
+      catalogSize: 32768,
+      buckets: 9919,
+      pageFiles: 10,
+      keys: 105_000,
+      loadFactor: 0.706,
+    },
     problems: [],
   };
 }

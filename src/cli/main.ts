@@ -5,6 +5,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, CommanderError } from 'commander';
+import { chosenBackend } from '../backend';
+import { mmapLoadError } from '../mapped-files';
 import { EXIT_FAILED, EXIT_OK, EXIT_UNOPENABLE, ExitError, messageOf, OutputClosed, writeOut } from './output';
 import { registerStoreCommands } from './store-commands';
 import { registerWorkloadCommands } from './workload-commands';
@@ -24,6 +26,18 @@ export function packageVersion(): string {
   }
 }
 
+/** The version, then the backend a store would run on here (src/backend.ts), and why when it is not mmap. */
+function versionLine(): string {
+  let backend: string;
+  try {
+    backend = chosenBackend();
+  } catch (err) {
+    backend = `none: ${messageOf(err)}`;
+  }
+  const why = backend === 'file' ? mmapLoadError() : undefined;
+  return `${packageVersion()} (backend: ${backend}${why === undefined ? '' : `; mmap-io cannot be loaded: ${why}`})`;
+}
+
 /** commander's error ("error: ...", perhaps a "(Did you mean ...?)" line) as one line of ours. */
 function usageLine(text: string): string {
   return `pmehash: ${messageOf(text.replace(/^error: /, ''))}\n`;
@@ -32,7 +46,7 @@ function usageLine(text: string): string {
 export function buildProgram(): Command {
   const program = new Command('pmehash')
     .description('Persistent extendible hash table on memory-mapped files: YCSB runner and store tools')
-    .version(packageVersion(), '-V, --version', 'print the version')
+    .version(versionLine(), '-V, --version', 'print the version and the backend stores run on')
     .configureOutput({ writeOut, outputError: (text, write) => write(usageLine(text)) })
     .exitOverride();
   registerWorkloadCommands(program);

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { defaultFolders } from '../files';
 import { refuseLostMetadata, scanFolder } from '../folder';
-import { MappedFiles } from '../mapped-files';
+import { WrittenFiles } from '../written-files';
 import { PmEHash } from '../pm-ehash';
 import { halvesToString } from '../uint64';
 import type { SearchResult } from '../../include-types/kv';
@@ -47,7 +47,7 @@ function openStore(opts: DirOption, create: boolean): PmEHash {
   const dir = storeDir(opts);
   try {
     if (fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory()) {
-      refuseLostMetadata(scanFolder(new MappedFiles(false), dir), dir);
+      refuseLostMetadata(scanFolder(new WrittenFiles(false), dir), dir);
     }
     return new PmEHash({ dir, create });
   } catch (err) {

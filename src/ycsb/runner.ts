@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PmEHashVersionError } from '../errors';
 import { removeStoreFiles } from '../files';
-import { MappedFiles } from '../mapped-files';
+import { WrittenFiles } from '../written-files';
 import { PmEHash } from '../pm-ehash';
 import type { WordStore } from '../word-store';
 import type { Durability, PmEHashStats } from '../../include-types/store';
@@ -271,7 +271,7 @@ export function freshStore(dir: string, durability: Durability, bucketsPerPage?:
     new PmEHash({ dir, durability, logDir }).selfDestory();
   } catch (err) {
     if (!(err instanceof PmEHashVersionError)) throw err;
-    removeStoreFiles(new MappedFiles(false), dir);
+    removeStoreFiles(new WrittenFiles(false), dir);
   }
   return new PmEHash({ dir, durability, bucketsPerPage, logDir });
 }

@@ -16,7 +16,7 @@
 // every persist, before it takes effect: the moment the most writes are in flight.
 
 import * as path from 'node:path';
-import type { FolderEntry, StoreFiles } from '../../src/mapped-files';
+import type { FolderEntry, StoreFiles } from '../../src/store-files';
 import type { Random } from './random';
 
 export type Granularity = 'page' | 'line';
