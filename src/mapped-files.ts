@@ -54,6 +54,11 @@ function loadMmapIo(): { mmap: MmapIo; msync: Msync } {
     const mmap = require('mmap-io') as MmapIo & Record<string, Msync | undefined>; // eslint-disable-line @typescript-eslint/no-require-imports
     mmap.__pmehash_msync__ ??= (b, o, s, bl, inv) => mmap.sync(b, o, s, bl, inv);
     return { mmap, msync: mmap.__pmehash_msync__ };
+  } catch (err) {
+    if (binding === undefined) throw new Error('mmap-io is not installed (an optional dependency)', { cause: err });
+    if ((err as { code?: unknown }).code === 'MODULE_NOT_FOUND')
+      throw new Error('its native binding was never built (its install script did not run, or failed)', { cause: err });
+    throw err;
   } finally {
     process.argv = argv;
   }
