@@ -134,7 +134,7 @@ describe('the written backend', () => {
   test('the fallback: one warning per process, silenced on request; a forced mmap names the fix', () => {
     const dir = tempDir('fallback');
     const run = (env: NodeJS.ProcessEnv) =>
-      runCompiled('backend-open.ts', [dir], { PMEHASH_TEST_NO_MMAP: '1', ...env });
+      runCompiled('backend-open.ts', [dir], { PMEHASH_TEST_NO_MMAP: '1', PMEHASH_BACKEND: '', ...env });
     const warned = run({});
     expect(warned.stdout).toBe('file 1\nfile 2\n');
     expect(warned.stderr.match(/PMEHASH_FILE_BACKEND/g)?.length).toBe(1);

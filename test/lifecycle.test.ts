@@ -12,7 +12,15 @@ test('a new folder gets metadata, catalog and one page file', () => {
   const dir = path.join(tempDir('create'), 'nested', 'store');
   const store = new PmEHash({ dir });
   expect(fs.readdirSync(dir).sort()).toEqual(['1', 'pm_ehash_catalog', 'pm_ehash_lock', 'pm_ehash_metadata']);
-  expect(store.stats()).toEqual({ globalDepth: 0, catalogSize: 1, buckets: 1, pageFiles: 1, keys: 0, loadFactor: 0 });
+  expect(store.stats()).toEqual({
+    backend: store.backend,
+    globalDepth: 0,
+    catalogSize: 1,
+    buckets: 1,
+    pageFiles: 1,
+    keys: 0,
+    loadFactor: 0,
+  });
   store.close();
   expect(fs.readdirSync(dir).sort()).toEqual(['1', 'pm_ehash_catalog', 'pm_ehash_metadata']);
 });
