@@ -37,6 +37,7 @@ const LABELS: Record<ContenderName, string> = {
   'pmehash-log': "PmEHash (durability log, the log on the project's disk)",
   'pmehash-log-batch': `PmEHash (durability log), the load as batches of ${LOG_BATCH.toLocaleString('en-US')}, each followed by flush()`,
   'lmdb-async': "lmdb-js, its default durable async commits (on the project's disk)",
+  'pmehash-file': 'PmEHash (durability process) on the written backend, without mmap-io (src/written-files.ts)',
 };
 
 /** The contenders PmEHash is not compared with in the table: itself, its other durability, its threads (they get speed-ups). */
@@ -51,6 +52,7 @@ const UNRATIOED: ContenderName[] = [
   'pmehash-threads-2-warm',
   'pmehash-log',
   'pmehash-log-batch',
+  'pmehash-file',
 ];
 
 /** The contenders of the scale section. */

@@ -43,6 +43,7 @@ export const CONTENDERS = [
   'pmehash-log',
   'pmehash-log-batch',
   'lmdb-async',
+  'pmehash-file',
 ] as const;
 export type ContenderName = (typeof CONTENDERS)[number];
 
@@ -530,6 +531,10 @@ async function main(): Promise<void> {
       break;
     case 'pmehash-sync':
       result = runPmEHash(load, run, le, re, dir, 'sync');
+      break;
+    case 'pmehash-file':
+      process.env.PMEHASH_BACKEND = 'file'; // the written backend, as where mmap-io cannot be loaded
+      result = runPmEHash(load, run, le, re, dir, 'process');
       break;
     case 'pmehash-log':
     case 'pmehash-log-batch': {

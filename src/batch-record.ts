@@ -81,8 +81,14 @@ export class BatchRecord {
       this.files.persist(b, BATCH_STATE_OFFSET, WORD); // step 2: the commit point
     } catch (err) {
       // The caller applies nothing and retires nothing: a record left committed in memory
-      // would be applied by a later recovery, over whatever happened after it.
+      // would be applied by a later recovery, over whatever happened after it. The written
+      // backend may have written the word before its fdatasync failed: written back too.
       b.writeUInt32LE(BatchState.Retired, BATCH_STATE_OFFSET);
+      try {
+        this.files.persist(b, BATCH_STATE_OFFSET, WORD);
+      } catch {
+        // The first failure is the one to report.
+      }
       throw err;
     }
   }

@@ -11,6 +11,9 @@ const ENTRY_WORDS = CATALOG_ENTRY_SIZE / WORD;
 const FILE_ID_WORD = PM_ADDRESS_FILE_ID_OFFSET / WORD;
 const OFFSET_WORD = PM_ADDRESS_OFFSET_OFFSET / WORD;
 
+/** At most this many redirected entries are persisted one by one rather than as one range. */
+const REDIRECT_ENTRY_PERSISTS = 16;
+
 export class Catalog {
   private buffer: Buffer;
   /** entry i: words[2i] = fileId, words[2i+1] = offset. Replaced when the file is remapped. */
@@ -106,7 +109,13 @@ export class Catalog {
   redirect(size: number, depth: number, pattern: number, fileId: number, offset: number): void {
     const step = pow2(depth);
     for (let i = pattern; i < size; i += step) this.set(i, fileId, offset);
-    this.files.persist(this.buffer, pattern * CATALOG_ENTRY_SIZE, (size - pattern) * CATALOG_ENTRY_SIZE);
+    // The entries lie `step` apart over the whole catalog (8 MiB at depth 20). A few are persisted
+    // one by one: the written backend (src/written-files.ts) writes what a persist covers.
+    if ((size - pattern) / step <= REDIRECT_ENTRY_PERSISTS) {
+      for (let i = pattern; i < size; i += step) this.persistEntries(i, 1);
+    } else {
+      this.files.persist(this.buffer, pattern * CATALOG_ENTRY_SIZE, (size - pattern) * CATALOG_ENTRY_SIZE);
+    }
   }
 
   /**

@@ -169,6 +169,9 @@ export class Checkpointer {
       const cursor = this.cursor!;
       do {
         if (!cursor.next(this.words.current())) {
+          // The snapshot holds changes made while it was gathered: their frames must be durable
+          // before it is published (step 4), or a power loss could keep it without them.
+          this.io(this.gen, () => this.log.commit());
           this.sealed = this.pairs!.seal(this.gen);
           this.cursor = this.pairs = undefined;
           this.written = 1; // the first chunk, with the header, goes last
@@ -183,8 +186,8 @@ export class Checkpointer {
     }
     if (this.phase === Phase.Publish) {
       this.rename(this.gen); // step 4
-      this.covered = scanLogFolder(this.files, this.logDir).leftovers;
       this.phase = Phase.Remove;
+      this.io(this.gen, () => (this.covered = scanLogFolder(this.files, this.logDir).leftovers));
       return;
     }
     if (this.phase === Phase.Remove) {

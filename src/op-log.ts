@@ -156,7 +156,7 @@ export class OpLog {
   commitIfDue(): void {
     this.sinceCheck = 0;
     if (this.groups > 0) return;
-    if ((this.count > 0 || this.unsynced) && performance.now() - this.lastCommit >= this.interval) this.commit();
+    if ((this.gathered() || this.unsynced) && performance.now() - this.lastCommit >= this.interval) this.commit();
     const c = this.checkpointer;
     if (c !== undefined && !this.muted && (c.running || this.bytesSinceSnapshot >= this.checkpointAfter)) {
       try {
@@ -172,7 +172,7 @@ export class OpLog {
   commit(): void {
     if (this.failure !== undefined) throw this.failure;
     if (this.groups > 0) return; // the batch's end commits it when due
-    if (this.count > 0) this.seal();
+    if (this.gathered()) this.seal();
     if (this.unsynced) {
       try {
         this.files.syncFile(this.path);
@@ -186,6 +186,11 @@ export class OpLog {
     this.lastCommit = performance.now();
   }
 
+  /** Whether the frame being gathered holds anything: entries, or a clear (a frame of no entries). */
+  private gathered(): boolean {
+    return this.count > 0 || this.flags !== 0;
+  }
+
   /** Continues in a new, empty segment once this one is durable (a checkpoint's step 1). */
   switchTo(gen: number): void {
     this.commit();
@@ -197,7 +202,9 @@ export class OpLog {
       this.files.writeAt(this.path, new Uint8Array(0), 0);
       this.files.syncLogFolder(this.dir);
     } catch (err) {
-      throw ioError(`cannot start log segment ${this.path}`, err);
+      // Appends would go to a file whose name may not be durable: the log fails from here on.
+      this.failure = ioError(`cannot start log segment ${this.path}`, err);
+      throw this.failure;
     }
     this.bytesSinceSnapshot = 0;
   }

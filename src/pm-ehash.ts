@@ -202,10 +202,12 @@ export class PmEHash {
         if (!(err instanceof PmEHashCorruptError) || err instanceof PmEHashVersionError) throw err;
         if (!isStoreFileName(err.file)) throw err; // something foreign in the folder: refused, kept
         plan.rebuild = `the image does not check (${err.message})`;
+        this.files.releaseAll?.();
         this.discardImage(plan);
         ({ state, batches } = openStore(this.dir, this.files, bucketsPerPage));
       }
     } catch (err) {
+      this.files.releaseAll?.(); // what recovery mapped before it failed
       try {
         releaseLock(this.lock);
       } catch {

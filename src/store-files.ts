@@ -41,6 +41,8 @@ export interface StoreFiles {
   persistAll(buffer: Buffer): void;
   /** Gives back a mapping's resident pages; the caller never touches the buffer again. */
   release(buffer: Buffer): void;
+  /** Releases every mapping still held (after an open that failed part-way); optional. */
+  releaseAll?(): void;
   /** Durability 'log': makes `dir` when missing, its name durable in its parent. */
   makeFolder(dir: string): void;
   /** Durability 'log': makes created, renamed and removed names of `dir` durable, in every mode. */

@@ -13,6 +13,15 @@ import { FolderFiles, writeFully } from './store-files';
 /** The unit a persist is widened to: a cache line. */
 const LINE = 64;
 
+/** Reads the first `length` bytes of the open file `fd` into `buffer`. */
+function readFully(fd: number, buffer: Buffer, length: number, file: string): void {
+  for (let at = 0; at < length;) {
+    const n = fs.readSync(fd, buffer, at, length - at, at);
+    if (n === 0) throw new Error(`${file}: shorter than its size while being read`);
+    at += n;
+  }
+}
+
 interface Open {
   file: string;
   fd: number;
@@ -30,11 +39,7 @@ export class WrittenFiles extends FolderFiles {
     const fd = fs.openSync(file, 'r+');
     try {
       const buffer = Buffer.allocUnsafeSlow(fs.fstatSync(fd).size);
-      for (let at = 0; at < buffer.length;) {
-        const n = fs.readSync(fd, buffer, at, buffer.length - at, at);
-        if (n === 0) throw new Error(`${file}: shorter than its size while being read`);
-        at += n;
-      }
+      readFully(fd, buffer, buffer.length, file);
       return this.hold(file, fd, buffer);
     } catch (err) {
       fs.closeSync(fd);
@@ -51,7 +56,7 @@ export class WrittenFiles extends FolderFiles {
       const buffer = Buffer.alloc(size);
       const before = this.latest.get(file);
       if (before !== undefined) before.copy(buffer, 0, 0, Math.min(size, before.length));
-      else if (oldSize > 0) fs.readSync(_fd, buffer, 0, Math.min(size, oldSize), 0);
+      else readFully(_fd, buffer, Math.min(size, oldSize), file);
       return this.hold(file, fs.openSync(file, 'r+'), buffer);
     });
   }
@@ -65,10 +70,15 @@ export class WrittenFiles extends FolderFiles {
     this.persists++;
   }
 
+  /** Every byte the store writes is persisted, so the file holds the buffer already: only the fdatasync is left. */
   persistAll(buffer: Buffer): void {
     const open = this.openOf(buffer);
-    writeFully(open.fd, buffer, 0, buffer.length, 0);
     if (this.sync) fs.fdatasyncSync(open.fd);
+  }
+
+  /** Closes every file this object holds open (an open that failed part-way leaves its buffers behind). */
+  releaseAll(): void {
+    for (const buffer of [...this.opened.keys()]) this.release(buffer);
   }
 
   /**
