@@ -47,7 +47,7 @@ export function openBackend(sync: boolean): { files: StoreFiles; backend: Backen
     warned = true;
     process.emitWarning(
       `mmap-io cannot be loaded (${error}); the store runs on plain file writes instead: the same files and ` +
-        `guarantees, a system call per persist (about 3x slower to write). For memory-mapped files, ${MMAP_FIX}. ` +
+        `guarantees, a system call per persist (writes about 20x slower than mapped files). For memory-mapped files, ${MMAP_FIX}. ` +
         'PMEHASH_BACKEND_WARNING=0 silences this.',
       { code: 'PMEHASH_FILE_BACKEND' },
     );
