@@ -12,10 +12,10 @@ const common = {
 
 /**
  * The store's behaviour again on the written backend (src/written-files.ts, where mmap-io cannot
- * be loaded): the course suite, both APIs, kills, corruption, full disks, upgrades, the log,
- * worker threads (stress, kills, handles) and the backend's own tests. Not those that hand the
- * store their own doubles of the mapped files, nor those of mappings themselves
- * (lifecycle.test.ts measures the pages a mapping gives back).
+ * be loaded): the course suite, both APIs, kills, corruption, full disks, upgrades, the log and
+ * the backend's own tests. Not the tests of worker threads (the written backend refuses share()),
+ * those that hand the store their own doubles of the mapped files, nor those of mappings
+ * themselves (lifecycle.test.ts measures the pages a mapping gives back).
  */
 const FILE_BACKEND_TESTS = [
   'ehash',
@@ -28,9 +28,6 @@ const FILE_BACKEND_TESTS = [
   'upgrade',
   'log',
   'backend',
-  'threads',
-  'thread-crash',
-  'attach-handle',
 ];
 
 module.exports = {

@@ -134,12 +134,8 @@ export class PmEHash {
       this.files = files;
       this.backend = files instanceof WrittenFiles ? 'file' : 'mmap';
     } else if (attach !== undefined) {
-      // The owner's backend: on the written one, its files' shared memory comes with the handle.
-      this.files =
-        attach.files !== undefined
-          ? new WrittenFiles(durability === 'sync', attach.files)
-          : new MappedFiles(durability === 'sync');
-      this.backend = attach.files !== undefined ? 'file' : 'mmap';
+      this.files = new MappedFiles(durability === 'sync'); // share() is refused on the file backend
+      this.backend = 'mmap';
     } else {
       ({ files: this.files, backend: this.backend } = openBackend(durability === 'sync'));
     }
@@ -597,15 +593,14 @@ export class PmEHash {
         'PMEHASH_UNSUPPORTED',
         "durability 'log' is for one thread: worker threads cannot share it yet",
       );
+    if (this.backend === 'file')
+      throw new PmEHashError(
+        'PMEHASH_UNSUPPORTED',
+        'worker threads need the mapped backend (mmap-io), which this process could not load (see stats().backend)',
+      );
     const s = this.words.state;
     if (!s.ctl.threaded) this.words.share();
-    const handle = {
-      kind: 'pmehash-share',
-      dir: this.dir,
-      durability: this.durability,
-      control: s.ctl.buffer,
-    } as const;
-    return this.files instanceof WrittenFiles ? { ...handle, files: this.files.arenas } : handle;
+    return { kind: 'pmehash-share', dir: this.dir, durability: this.durability, control: s.ctl.buffer };
   }
 
   /** In a worker thread: the store another thread shared (`store.share()`). Close it when done. */
@@ -614,13 +609,7 @@ export class PmEHash {
       handle === null ||
       typeof handle !== 'object' ||
       handle.kind !== 'pmehash-share' ||
-      !(handle.control instanceof SharedArrayBuffer) ||
-      (handle.files !== undefined &&
-        (handle.files === null ||
-          typeof handle.files !== 'object' ||
-          ![handle.files.meta, handle.files.catalog, handle.files.pages, handle.files.state].every(
-            (b) => b instanceof SharedArrayBuffer,
-          )))
+      !(handle.control instanceof SharedArrayBuffer)
     ) {
       throw new TypeError('attach takes the handle returned by share()');
     }

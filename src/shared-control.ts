@@ -30,7 +30,6 @@
 // A lock held by a thread that died mid-operation would stop the others forever; waits give up
 // after SPIN_TIMEOUT_MS with PMEHASH_DEADLOCK instead.
 
-import type { FileArenas } from './written-files';
 import { LOG_SLOTS, MAX_GLOBAL_DEPTH } from '../include-types/layout';
 import { PmEHashError } from './errors';
 
@@ -144,8 +143,6 @@ export interface ShareHandle {
   readonly dir: string;
   readonly durability: 'process' | 'sync';
   readonly control: SharedArrayBuffer;
-  /** On the written backend: the shared memory of the store's files (src/written-files.ts). */
-  readonly files?: FileArenas;
 }
 
 function deadlock(what: string): PmEHashError {

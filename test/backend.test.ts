@@ -2,12 +2,13 @@
 // store on plain file writes. A whole lifecycle on it; the same operations on both backends leave
 // byte-for-byte the same files, and each backend opens what the other wrote, also after a
 // SIGKILL; the choice of backend (forced, fallen back to with one warning, refused with the fix
-// named) is visible; a shared store's handle carries the memory of its files.
+// named) is visible; what the written backend cannot do yet is refused clearly.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { once } from 'node:events';
 import { PmEHash } from '../src';
+import { PmEHashError } from '../src/errors';
 import { MappedFiles } from '../src/mapped-files';
 import type { StoreFiles } from '../src/store-files';
 import { WrittenFiles } from '../src/written-files';
@@ -145,25 +146,15 @@ describe('the written backend', () => {
     expect(forced.stderr).toMatch(/PMEHASH_BACKEND=mmap, but mmap-io cannot be loaded .*C\+\+ toolchain/);
   });
 
-  test("a shared store's handle carries its files' memory: an attached handle writes where the owner reads", () => {
-    const dir = tempDir('written-shared');
-    const store = new PmEHash({ dir, bucketsPerPage: 16 }, new WrittenFiles(false));
+  test('worker threads and what the backend cannot do yet are refused with the reason', () => {
+    const dir = tempDir('refused');
+    const store = new PmEHash({ dir }, new WrittenFiles(false));
     try {
-      for (let i = 0; i < 500; i++) store.set(i, i);
-      const handle = store.share();
-      expect(handle.files?.pages).toBeInstanceOf(SharedArrayBuffer);
-      const attached = PmEHash.attach(handle);
-      expect(attached.stats().backend).toBe('file');
-      for (let i = 500; i < 3000; i++) attached.set(i, i + 1); // page files and doublings made by it
-      attached.close();
-      expect([store.size, store.get(499), store.get(2999)]).toEqual([3000, 499n, 3000n]);
-      expect(store.check()).toEqual([]);
+      expect(() => store.share()).toThrow(PmEHashError);
+      expect(() => store.share()).toThrow(/worker threads need the mapped backend/);
     } finally {
       store.close();
     }
-    const again = new PmEHash({ dir }, new WrittenFiles(false)); // and the files hold it all
-    expect([again.size, again.get(2999), again.repairs]).toEqual([3000, 3000n, []]);
-    again.close();
   });
 
   test("durability 'log' on the written backend: built again from its log", () => {
