@@ -315,6 +315,17 @@ function bufferKeys(w: Workload): { keys: Buffer[]; complements: Buffer[] } {
 
 type LmdbOpen = (typeof import('lmdb'))['open'];
 
+/** Judges what lmdb gave a READ: the loaded value is the key itself, an updated one its complement. */
+function judgeLmdbRead(
+  reads: ReadReport,
+  expected: number,
+  v: Buffer | undefined,
+  key: Buffer,
+  complement: Buffer,
+): void {
+  judge(reads, expected, v !== undefined, v !== undefined && v.equals(key), v !== undefined && v.equals(complement));
+}
+
 /**
  * lmdb, loaded only by the lmdb contenders. Imported at the top, it was loaded into every
  * contender's process, and PmEHash's peak RSS on 220w was 1-2.5 MB higher (3 runs each).
@@ -354,17 +365,9 @@ function runLmdb(
         case OP_UPDATE:
           if (db.getBinary(k) !== undefined) put(k, complements[i]);
           break;
-        case OP_READ: {
-          const v = db.getBinary(k);
-          judge(
-            reads,
-            expected[r++],
-            v !== undefined,
-            v !== undefined && v.equals(k),
-            v !== undefined && v.equals(complements[i]),
-          );
+        case OP_READ:
+          judgeLmdbRead(reads, expected[r++], db.getBinary(k), k, complements[i]);
           break;
-        }
         case OP_DELETE:
           db.removeSync(k);
           break;
@@ -460,17 +463,9 @@ async function runLmdbAsync(
         case OP_UPDATE:
           if (db.getBinary(k) !== undefined) write(k, db.put(k, complements[i]));
           break;
-        case OP_READ: {
-          const v = db.getBinary(k);
-          judge(
-            reads,
-            expected[r++],
-            v !== undefined,
-            v !== undefined && v.equals(k),
-            v !== undefined && v.equals(complements[i]),
-          );
+        case OP_READ:
+          judgeLmdbRead(reads, expected[r++], db.getBinary(k), k, complements[i]);
           break;
-        }
         case OP_DELETE:
           write(k, db.remove(k));
           break;
