@@ -15,8 +15,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FolderFiles } from './store-files';
 
-export type { FolderEntry, StoreFiles } from './store-files';
-
 type MmapIo = typeof import('mmap-io').default;
 type Msync = (buffer: Buffer, offset: number, size: number, blocking: boolean, invalidate: boolean) => void;
 

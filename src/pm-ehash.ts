@@ -268,11 +268,16 @@ export class PmEHash {
       repairs.push(
         `built the store again from ${snapshotFileName(folder.snapshot)} and ${folder.segments.length} log segment(s): ${plan.rebuild}`,
       );
-      if (torn !== undefined)
+      if (torn === undefined) {
+        this.continueLog(folder); // the image is the snapshot and the log, to its last frame
+      } else {
+        // Segments after this one would make its torn end look like damage: a new snapshot
+        // covers it instead (FORMAT.md, checkpoint at open, step 3), and the log goes on after.
         repairs.push(
           `log ${torn.segment}: replay stopped at offset ${torn.offset} (${torn.problem}), where the log was cut`,
         );
-      this.checkpointer!.runNow();
+        this.checkpointer!.runNow();
+      }
     } else if (folder.snapshot === 0 || !closedCleanly(plan, this.words.state.meta.logStamp) || batches.length > 0) {
       removeLeftovers(this.files, logDir, folder.leftovers);
       log.muted = true;
