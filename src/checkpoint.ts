@@ -12,21 +12,13 @@ import { wordChecksum } from './checksum';
 import { PairCursor } from './cursor';
 import { ioError } from './errors';
 import { filePath, PARTIAL_SUFFIX, snapshotFileName } from './files';
-import { scanLogFolder, snapshotHeaderChecksum } from './log-folder';
+import { scanLogFolder, sealSnapshotHeader } from './log-folder';
 import { removeLeftovers } from './log-store';
 import type { StoreFiles } from './store-files';
 import type { OpLog } from './op-log';
 import type { WordStore } from './word-store';
 
-const {
-  SNAPSHOT_CHECKSUM_OFFSET,
-  SNAPSHOT_COUNT_OFFSET,
-  SNAPSHOT_GEN_OFFSET,
-  SNAPSHOT_HEADER_SIZE,
-  SNAPSHOT_MAGIC,
-  SNAPSHOT_MAGIC_OFFSET,
-  WORD,
-} = layout;
+const { SNAPSHOT_HEADER_SIZE, WORD } = layout;
 const HEADER_WORDS = SNAPSHOT_HEADER_SIZE / WORD;
 
 /** Where a background checkpoint is. */
@@ -76,13 +68,7 @@ class PairBuffer {
   /** The snapshot of segment `gen` as byte ranges to write in order, its header filled in. */
   seal(gen: number): Uint8Array[] {
     const header = this.chunks[0];
-    header[SNAPSHOT_MAGIC_OFFSET / WORD] = SNAPSHOT_MAGIC;
-    header[SNAPSHOT_COUNT_OFFSET / WORD] = this.count;
-    header[SNAPSHOT_GEN_OFFSET / WORD] = gen;
-    header[SNAPSHOT_CHECKSUM_OFFSET / WORD] = snapshotHeaderChecksum(
-      header,
-      this.checksum ?? wordChecksum(header, 0, 0),
-    );
+    sealSnapshotHeader(header, this.count, gen, this.checksum ?? wordChecksum(header, 0, 0));
     const last = this.chunks.length - 1;
     return this.chunks.map((c, i) => new Uint8Array(c.buffer, 0, (i === last ? this.used : this.chunkWords) * WORD));
   }
@@ -240,7 +226,7 @@ export class Checkpointer {
     if (name === undefined) {
       this.io(this.gen, () => this.files.syncLogFolder(this.logDir));
       this.phase = Phase.Idle;
-      this.log.checkpointAfter = Math.max(this.log.minCheckpointBytes, 2 * this.size);
+      this.log.checkpointAfterSnapshot(this.size);
       return;
     }
     const file = filePath(this.logDir, name);
@@ -258,7 +244,7 @@ export class Checkpointer {
   /** Removes the snapshots and segments the new snapshot (of `bytes` bytes) covers; sets the next trigger. */
   private removeCovered(bytes: number): void {
     removeLeftovers(this.files, this.logDir, scanLogFolder(this.files, this.logDir).leftovers);
-    this.log.checkpointAfter = Math.max(this.log.minCheckpointBytes, 2 * bytes);
+    this.log.checkpointAfterSnapshot(bytes);
   }
 
   private partialPath(gen: number): string {

@@ -151,16 +151,25 @@ export function scanLogFolder(files: StoreFiles, dir: string): LogFolder {
 }
 
 /** The checksum of a snapshot's words: its pairs, then its count and gen. */
-export function snapshotChecksum(words: Uint32Array): number {
-  return snapshotHeaderChecksum(words, wordChecksum(words, SNAPSHOT_HEADER_SIZE / WORD, words.length));
+function snapshotChecksum(words: Uint32Array): number {
+  return headerChecksum(words, wordChecksum(words, SNAPSHOT_HEADER_SIZE / WORD, words.length));
+}
+
+/** A snapshot's checksum from the checksum of its pairs, continued over its count and gen. */
+function headerChecksum(header: Uint32Array, pairs: number): number {
+  return wordChecksum(header, SNAPSHOT_COUNT_OFFSET / WORD, SNAPSHOT_CHECKSUM_OFFSET / WORD, pairs);
 }
 
 /**
- * A snapshot's checksum from the checksum of its pairs (so that a checkpoint can work it out
- * as it gathers them): continued over its count and gen.
+ * Fills in the header of snapshot `gen` (in the first SNAPSHOT_HEADER_SIZE bytes of `header`)
+ * for `count` pairs whose wordChecksum is `pairs`: a checkpoint works that out as it gathers
+ * them, so the header is written last.
  */
-export function snapshotHeaderChecksum(header: Uint32Array, pairs: number): number {
-  return wordChecksum(header, SNAPSHOT_COUNT_OFFSET / WORD, SNAPSHOT_CHECKSUM_OFFSET / WORD, pairs);
+export function sealSnapshotHeader(header: Uint32Array, count: number, gen: number, pairs: number): void {
+  header[SNAPSHOT_MAGIC_OFFSET / WORD] = SNAPSHOT_MAGIC;
+  header[SNAPSHOT_COUNT_OFFSET / WORD] = count;
+  header[SNAPSHOT_GEN_OFFSET / WORD] = gen;
+  header[SNAPSHOT_CHECKSUM_OFFSET / WORD] = headerChecksum(header, pairs);
 }
 
 /** The pairs of snapshot `gen`, as words (key low, key high, value low, value high per pair). */

@@ -191,6 +191,14 @@ export class OpLog {
     return this.count > 0 || this.flags !== 0;
   }
 
+  /**
+   * The next checkpoint starts once the segments since a snapshot of `snapshotBytes` bytes
+   * exceed the larger of minCheckpointBytes and twice that size (FORMAT.md, "Checkpoint").
+   */
+  checkpointAfterSnapshot(snapshotBytes: number): void {
+    this.checkpointAfter = Math.max(this.minCheckpointBytes, 2 * snapshotBytes);
+  }
+
   /** Continues in a new, empty segment once this one is durable (a checkpoint's step 1). */
   switchTo(gen: number): void {
     this.commit();

@@ -307,7 +307,7 @@ export class PmEHash {
     removeLeftovers(this.files, logDir, folder.leftovers);
     const size = (name: string) => this.files.size(filePath(logDir, name));
     log.bytesSinceSnapshot = folder.segments.reduce((n, gen) => n + size(segmentFileName(gen)), 0);
-    log.checkpointAfter = Math.max(log.minCheckpointBytes, 2 * size(snapshotFileName(folder.snapshot)));
+    log.checkpointAfterSnapshot(size(snapshotFileName(folder.snapshot)));
   }
 
   /**
